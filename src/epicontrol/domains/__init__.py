@@ -1,0 +1,1 @@
+"""Record types and workflows: one package per domain."""

@@ -1,0 +1,1 @@
+"""The city: areas, buildings, households, persons, venues and facilities."""

@@ -1,0 +1,11 @@
+"""The metadata of every domain's tables, for migrations and schema checks.
+
+Only Alembic's environment and the schema tests import this module.
+"""
+
+from __future__ import annotations
+
+from ..store.base import Base
+from .city import models as _city  # noqa: F401  (registers the tables)
+
+metadata = Base.metadata

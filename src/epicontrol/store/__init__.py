@@ -1,0 +1,1 @@
+"""Operational store (SQLAlchemy 2 + Alembic) and the Parquet lake."""
