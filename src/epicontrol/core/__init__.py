@@ -1,0 +1,1 @@
+"""Pure computation: numpy in, numpy/arrow out; no database, web or domains."""

@@ -1,0 +1,1 @@
+"""Synthetic city generator and the schemas of the city tables."""

@@ -1,0 +1,1 @@
+"""Resource engines: provision against standards, capacity, stock, staffing."""
