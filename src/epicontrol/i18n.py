@@ -92,7 +92,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "db.at": {"zh-CN": "数据库版本：{revision}（最新 {head}）", "en": "Schema at {revision} (head {head})"},
     "demo.title": {
         "zh-CN": "epicontrol 演示：{name}（{persons:,} 人）",
-        "en": "epicontrol demo: {name_en} ({persons:,} persons)",
+        "en": "epicontrol demo: {name} ({persons:,} persons)",
     },
 }
 

@@ -192,6 +192,12 @@ def build_venues(
         k = rng.poisson(lam)
         if vtype in ("market", "pharmacy", "restaurant"):
             k = np.maximum(k, 1)
+        else:  # at least one mall per district, in its most populous community
+            comm_district = rel["district"][b_first["community"][0]]
+            for d in range(n_d):
+                mine = np.flatnonzero(comm_district == d)
+                if mine.size and k[mine].sum() == 0:
+                    k[mine[np.argmax(comm_pop[mine])]] = 1
         unit = np.repeat(comm_ids, k)
         lo, hi = CAPACITY[vtype]
         vb.add(vtype, in_units("community", unit), rng.integers(lo, hi + 1, size=len(unit)))

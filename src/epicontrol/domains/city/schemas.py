@@ -53,6 +53,7 @@ class CitySummary(BaseModel):
     areas: dict[str, int]
     venues: dict[str, int]
     facilities: dict[str, int]
+    special_tiers: dict[str, int]
     districts: list[DistrictSummary]
     provision: list[ProvisionRow]
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ...config import Standards
 from ...core.city.generator import GeneratedCity
-from ...core.city.schemas import AREA_LEVELS, SpecialFlag
+from ...core.city.schemas import AREA_LEVELS, TIERS, SpecialFlag
 from ...core.resources.provision import provision
 from ...privacy import mask_id_number, mask_phone
 from ...store import lake
@@ -230,10 +230,18 @@ def city_summary(*, session: Session, standards: Standards) -> CitySummary:
                     shortfall=int(p.shortfall[i]),
                 )
             )
+    tiers: dict[str | None, int] = {
+        tier: n
+        for tier, n in session.execute(
+            select(Person.special_tier, func.count())
+            .where(Person.special_tier.is_not(None))
+            .group_by(Person.special_tier)
+        )
+    }
     city_area = session.scalars(select(Area).where(Area.level == "city")).first()
-    level_counts = dict(
-        session.execute(select(Area.level, func.count()).group_by(Area.level)).tuples().all()
-    )
+    level_counts: dict[str, int] = {
+        lvl: n for lvl, n in session.execute(select(Area.level, func.count()).group_by(Area.level))
+    }
     return CitySummary(
         city=city_out(city),
         population=city_area.population if city_area else int(population.sum()),
@@ -241,6 +249,7 @@ def city_summary(*, session: Session, standards: Standards) -> CitySummary:
         areas={lvl: int(level_counts.get(lvl, 0)) for lvl in AREA_LEVELS},
         venues=dict(sorted(venue_types.items())),
         facilities=dict(sorted(fac_kinds.items())),
+        special_tiers={tier: int(tiers.get(tier, 0)) for tier in TIERS},
         districts=[
             DistrictSummary(
                 id=d.id,

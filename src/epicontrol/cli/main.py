@@ -1,0 +1,21 @@
+"""The ``epicontrol`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from . import city, db
+from .demo import demo
+
+app = typer.Typer(
+    name="epicontrol",
+    help="epicontrol: epidemic joint prevention and control (联防联控) command centre.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(city.app, name="city")
+app.add_typer(db.app, name="db")
+app.command("demo")(demo)
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
