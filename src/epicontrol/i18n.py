@@ -54,7 +54,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "居民示例（手机号、身份证号已脱敏）",
         "en": "A resident (phone and ID number masked)",
     },
-    "special.title": {"zh-CN": "重点人群（红黄绿台账）", "en": "Special populations (ledger tiers)"},
+    "special.title": {
+        "zh-CN": "重点人群（红黄绿台账）",
+        "en": "Special populations (ledger tiers)",
+    },
     "tier.red": {"zh-CN": "红", "en": "red"},
     "tier.yellow": {"zh-CN": "黄", "en": "yellow"},
     "tier.green": {"zh-CN": "绿", "en": "green"},
@@ -89,7 +92,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "工作区 {workspace} 还没有城市：先运行 epicontrol city generate",
         "en": "Workspace {workspace} holds no city yet: run epicontrol city generate",
     },
-    "db.at": {"zh-CN": "数据库版本：{revision}（最新 {head}）", "en": "Schema at {revision} (head {head})"},
+    "db.at": {
+        "zh-CN": "数据库版本：{revision}（最新 {head}）",
+        "en": "Schema at {revision} (head {head})",
+    },
     "demo.title": {
         "zh-CN": "epicontrol 演示：{name}（{persons:,} 人）",
         "en": "epicontrol demo: {name} ({persons:,} persons)",

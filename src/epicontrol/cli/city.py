@@ -81,6 +81,7 @@ def run_generate(
 
         city = generate_city(params, progress=on_step)
         progress.update(task, completed=len(steps))
+        t_generated = time.perf_counter()
 
         lake_task = progress.add_task(t("generate.lake", lang), total=days)
         try:
@@ -90,10 +91,18 @@ def run_generate(
                 days=days,
                 on_day=lambda _d, _rows: progress.advance(lake_task),
             )
+            t_lake = time.perf_counter()
             total_rows = sum(
                 getattr(city, n).num_rows
-                for n in ("areas", "adjacency", "households", "venues", "groups", "persons",
-                          "facilities")  # fmt: skip
+                for n in (
+                    "areas",
+                    "adjacency",
+                    "households",
+                    "venues",
+                    "groups",
+                    "persons",
+                    "facilities",
+                )
             )
             db_task = progress.add_task(t("generate.db", lang), total=total_rows)
             with Session(engine) as session, session.begin():
@@ -106,7 +115,8 @@ def run_generate(
         except BaseException:
             shutil.rmtree(lake_dir, ignore_errors=True)
             raise
-    seconds = time.perf_counter() - started
+    finished = time.perf_counter()
+    seconds = finished - started
     buildings = int((city.areas.column("level").to_numpy(zero_copy_only=False) == "building").sum())
     return {
         "persons": counts.persons,
@@ -123,6 +133,11 @@ def run_generate(
         "database": display_url(settings.resolved_database_url()),
         "lake": str(lake_dir.resolve()),
         "seconds": round(seconds, 2),
+        "timings": {
+            "generate": round(t_generated - started, 2),
+            "lake": round(t_lake - t_generated, 2),
+            "database": round(finished - t_lake, 2),
+        },
     }
 
 
@@ -146,8 +161,9 @@ def generate_cmd(
     if as_json:
         print_json(result)
         return
-    out.print(t("generate.done", settings.lang, persons=result["persons"],
-                seconds=result["seconds"]))  # fmt: skip
+    out.print(
+        t("generate.done", settings.lang, persons=result["persons"], seconds=result["seconds"])
+    )
     table = Table(show_header=False, box=None)
     for key, value in result.items():
         table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
@@ -198,29 +214,50 @@ def load_summary(settings: Settings, *, as_json: bool) -> CitySummary:
         try:
             return city_service.city_summary(session=session, standards=settings.standards)
         except city_service.CityError:
-            fail(t("error.no_city", settings.lang, workspace=settings.workspace),
-                 as_json=as_json, code=3)  # fmt: skip
+            fail(
+                t("error.no_city", settings.lang, workspace=settings.workspace),
+                as_json=as_json,
+                code=3,
+            )
 
 
 def render_summary(summary: CitySummary, lang: str) -> None:
     """Districts and facilities against the standards, as rich tables."""
     en = lang == "en"
     d_table = Table(title=t("districts.title", lang))
-    for key in ("district", "kind", "population", "households", "streets", "communities",
-                "buildings", "venues"):  # fmt: skip
+    for key in (
+        "district",
+        "kind",
+        "population",
+        "households",
+        "streets",
+        "communities",
+        "buildings",
+        "venues",
+    ):
         d_table.add_column(t(key, lang), justify="left" if key in ("district", "kind") else "right")
     for d in summary.districts:
         d_table.add_row(
             (d.name_en or d.name) if en else d.name,
             t(f"kind.{d.kind}", lang) if d.kind else "",
-            f"{d.population:,}", f"{d.households:,}", f"{d.streets:,}", f"{d.communities:,}",
-            f"{d.buildings:,}", f"{d.venues:,}",
-        )  # fmt: skip
+            f"{d.population:,}",
+            f"{d.households:,}",
+            f"{d.streets:,}",
+            f"{d.communities:,}",
+            f"{d.buildings:,}",
+            f"{d.venues:,}",
+        )
     d_table.add_row(
-        t("total", lang), "", f"{summary.population:,}", f"{summary.households:,}",
-        f"{summary.areas['street']:,}", f"{summary.areas['community']:,}",
-        f"{summary.areas['building']:,}", f"{sum(summary.venues.values()):,}", style="bold",
-    )  # fmt: skip
+        t("total", lang),
+        "",
+        f"{summary.population:,}",
+        f"{summary.households:,}",
+        f"{summary.areas['street']:,}",
+        f"{summary.areas['community']:,}",
+        f"{summary.areas['building']:,}",
+        f"{sum(summary.venues.values()):,}",
+        style="bold",
+    )
     out.print(d_table)
 
     measures = ("quarantine_rooms", "hospital_beds", "icu_beds")
@@ -228,8 +265,9 @@ def render_summary(summary: CitySummary, lang: str) -> None:
     f_table.add_column(t("district", lang))
     for m in measures:
         std = next(r.standard_per_10k for r in summary.provision if r.measure == m)
-        f_table.add_column(f"{t('measure.' + m, lang)}\n({t('standard', lang)} {std:g})",
-                           justify="right")  # fmt: skip
+        f_table.add_column(
+            f"{t('measure.' + m, lang)}\n({t('standard', lang)} {std:g})", justify="right"
+        )
     by = {(r.district_id, r.measure): r for r in summary.provision}
     for d in summary.districts:
         cells = []
@@ -245,8 +283,15 @@ def render_summary(summary: CitySummary, lang: str) -> None:
     for m in measures:
         rows = [r for r in summary.provision if r.measure == m and r.shortfall > 0]
         if rows:
-            out.print(t("short.summary", lang, measure=t("measure." + m, lang), n=len(rows),
-                        gap=f"{sum(r.shortfall for r in rows):,}"))  # fmt: skip
+            out.print(
+                t(
+                    "short.summary",
+                    lang,
+                    measure=t("measure." + m, lang),
+                    n=len(rows),
+                    gap=f"{sum(r.shortfall for r in rows):,}",
+                )
+            )
 
 
 @app.command("summary")

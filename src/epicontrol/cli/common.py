@@ -55,7 +55,7 @@ def settings_for(workspace: Path, lang: str) -> Settings:
     """Settings of this invocation (environment plus the command-line options)."""
     if lang not in ("zh-CN", "en"):
         fail(f"--lang must be zh-CN or en, got {lang!r}", as_json=False)
-    return Settings(workspace=workspace, lang=lang)  # type: ignore[arg-type]
+    return Settings(workspace=workspace, lang=lang)
 
 
 def open_store(settings: Settings, *, migrate: bool = True) -> Engine:

@@ -9,8 +9,16 @@ import typer
 
 from ..i18n import t
 from ..store.migrate import current_revision, downgrade, head_revision, upgrade
-from .common import JsonOpt, LangOpt, WorkspaceOpt, display_url, open_store, out, print_json
-from .common import settings_for
+from .common import (
+    JsonOpt,
+    LangOpt,
+    WorkspaceOpt,
+    display_url,
+    open_store,
+    out,
+    print_json,
+    settings_for,
+)
 
 app = typer.Typer(help="Schema migrations (Alembic).", no_args_is_help=True)
 

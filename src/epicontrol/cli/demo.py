@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..domains.city import service as city_service
-from ..domains.city.models import Venue
+from ..domains.city.models import Person, Venue
 from ..i18n import t
 from ..store import lake
 from .city import load_summary, render_summary, run_generate
@@ -53,7 +53,7 @@ def demo(
         fail(f"--lang must be zh-CN or en, got {lang!r}", as_json=as_json, code=2)
     _fresh(workspace, as_json)
     # The demo always runs on the embedded store, whatever EPICONTROL_DATABASE_URL says.
-    settings = Settings(workspace=workspace, lang=lang, database_url=None)  # type: ignore[arg-type]
+    settings = Settings(workspace=workspace, lang=lang, database_url=None)
     generated = run_generate(
         settings, population=population, days=days, seed=seed, replace=False, as_json=as_json
     )
@@ -62,7 +62,10 @@ def demo(
     engine = open_store(settings)
     with Session(engine) as session:
         venues = session.execute(select(Venue.id, Venue.type)).all()
-        person = city_service.get_person(session=session, person_id=population // 2)
+        adult = session.scalar(
+            select(Person.id).where(Person.id >= population // 2, Person.age >= 18).limit(1)
+        )
+        person = city_service.get_person(session=session, person_id=adult or 0)
     venue_table = pa.table(
         {"id": pa.array([v[0] for v in venues], pa.int32()), "type": [v[1] for v in venues]}
     )
@@ -99,8 +102,7 @@ def demo(
 
     name = summary.city.name_en if lang == "en" else summary.city.name
     out.rule(t("demo.title", lang, name=name, persons=summary.population))
-    out.print(t("generate.done", lang, persons=generated["persons"],
-                seconds=generated["seconds"]))  # fmt: skip
+    out.print(t("generate.done", lang, persons=generated["persons"], seconds=generated["seconds"]))
     out.print(f"database: {generated['database']}\nlake: {generated['lake']}")
     render_summary(summary, lang)
 
@@ -122,7 +124,17 @@ def demo(
     out.print(b_table)
 
     p_table = Table(title=t("person.sample", lang), show_header=False)
-    for key in ("id", "code", "age", "sex", "occupation", "community", "building", "phone",
-                "id_number", "special_tier"):  # fmt: skip
+    for key in (
+        "id",
+        "code",
+        "age",
+        "sex",
+        "occupation",
+        "community",
+        "building",
+        "phone",
+        "id_number",
+        "special_tier",
+    ):
         p_table.add_row(key, str(getattr(person, key)))
     out.print(p_table)

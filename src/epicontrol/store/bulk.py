@@ -48,7 +48,7 @@ def bulk_insert(
                 copy.write(buffer.getvalue())
                 if on_progress:
                     on_progress(batch.num_rows)
-        return table.num_rows
+        return int(table.num_rows)
     placeholders = ", ".join("?" for _ in table.column_names)
     sql = f"INSERT INTO {_quote(table_name)} ({columns}) VALUES ({placeholders})"
     raw_connection = connection.connection.driver_connection
@@ -61,4 +61,4 @@ def bulk_insert(
                 on_progress(batch.num_rows)
     finally:
         cursor.close()
-    return table.num_rows
+    return int(table.num_rows)

@@ -112,11 +112,7 @@ def write_partition(
     try:
         with pq.ParquetWriter(tmp, schema, compression="zstd", compression_level=3) as writer:
             for batch in batches:
-                table = (
-                    batch
-                    if isinstance(batch, pa.Table)
-                    else pa.Table.from_batches([batch])
-                )
+                table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
                 table = table.select(schema.names).cast(schema)
                 writer.write_table(table, row_group_size=1 << 20)
                 rows += table.num_rows

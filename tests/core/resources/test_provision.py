@@ -32,6 +32,8 @@ def test_fractions_round_up_and_float_noise_does_not() -> None:
         ([1], [1], 0.0, "standard_per_10k must be > 0"),
     ],
 )
-def test_bad_input(population: list[int], capacity: list[int], standard: float, message: str) -> None:
+def test_bad_input(
+    population: list[int], capacity: list[int], standard: float, message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         provision(population, capacity, standard)

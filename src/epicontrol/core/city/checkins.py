@@ -202,9 +202,26 @@ def _pick(vtype, units, u_level, u_venue, offsets, venues, base, n_units, level_
 
 @nb.njit(parallel=True, cache=True)
 def _kernel(  # type: ignore[no-untyped-def]
-    p0, p1, day, weekday, seed, home_units, org_units, occupation, age, org_venue,
-    offsets, venues, base, n_units, level_cum, dwell, start, dur, sixday,
-):  # fmt: skip
+    p0,
+    p1,
+    day,
+    weekday,
+    seed,
+    home_units,
+    org_units,
+    occupation,
+    age,
+    org_venue,
+    offsets,
+    venues,
+    base,
+    n_units,
+    level_cum,
+    dwell,
+    start,
+    dur,
+    sixday,
+):
     n = p1 - p0
     out_v = np.empty(n * 12, dtype=np.int32)
     out_in = np.empty(n * 12, dtype=np.int32)
@@ -271,12 +288,25 @@ def _kernel(  # type: ignore[no-untyped-def]
             leave = arrive + dur[occ] + int((u - 0.5) * 60.0)
             s, u = _next(s)
             org = org_venue[p]
-            if u < 0.35 and (occ == _OFFICE or occ == _FACTORY or occ == _HEALTH) \
-                    and arrive < 11 * 60 + 30 and leave > 14 * 60:  # fmt: skip
+            if (
+                u < 0.35
+                and (occ == _OFFICE or occ == _FACTORY or occ == _HEALTH)
+                and arrive < 11 * 60 + 30
+                and leave > 14 * 60
+            ):
                 s, ul = _next(s)
                 s, uv = _next(s)
-                v = _pick(_RESTAURANT, org_units[p], ul * 0.5, uv, offsets, venues, base,
-                          n_units, level_cum)  # fmt: skip
+                v = _pick(
+                    _RESTAURANT,
+                    org_units[p],
+                    ul * 0.5,
+                    uv,
+                    offsets,
+                    venues,
+                    base,
+                    n_units,
+                    level_cum,
+                )
                 out_v[base_i + k] = org
                 out_in[base_i + k] = day0 + arrive
                 out_out[base_i + k] = day0 + 12 * 60
@@ -311,8 +341,7 @@ def _kernel(  # type: ignore[no-untyped-def]
                 if u < 0.03:  # clinic or hospital visit
                     s, ul = _next(s)
                     s, uv = _next(s)
-                    v = _pick(_HOSPITAL, home, ul, uv, offsets, venues, base, n_units,
-                              level_cum)  # fmt: skip
+                    v = _pick(_HOSPITAL, home, ul, uv, offsets, venues, base, n_units, level_cum)
                     if v >= 0:
                         s, ud = _next(s)
                         st = t + 20
@@ -331,12 +360,21 @@ def _kernel(  # type: ignore[no-untyped-def]
             if first_errand and not works and age[p] >= 55:
                 vt = _MARKET if u < 0.8 else _PHARMACY
             elif works:
-                vt = _MARKET if u < 0.35 else (
-                    _RESTAURANT if u < 0.7 else (_MALL if u < 0.85 else _PHARMACY))
+                vt = (
+                    _MARKET
+                    if u < 0.35
+                    else (_RESTAURANT if u < 0.7 else (_MALL if u < 0.85 else _PHARMACY))
+                )
             else:
-                vt = _RESTAURANT if u < 0.35 else (
-                    _MARKET if u < 0.6 else (_MALL if u < 0.85 else (
-                        _PHARMACY if u < 0.95 else _HUB)))
+                vt = (
+                    _RESTAURANT
+                    if u < 0.35
+                    else (
+                        _MARKET
+                        if u < 0.6
+                        else (_MALL if u < 0.85 else (_PHARMACY if u < 0.95 else _HUB))
+                    )
+                )
             first_errand = False
             s, ul = _next(s)
             s, uv = _next(s)
@@ -377,10 +415,26 @@ def checkins_for_day(
     for p0 in range(0, n, chunk):
         p1 = min(n, p0 + chunk)
         v, t_in, t_out, counts = _kernel(
-            p0, p1, day, weekday, seed, model.home_units, model.org_units, model.occupation,
-            model.age, model.org_venue, model.slot_offsets, model.slot_venues,
-            model.level_base, model.n_units, _LEVEL_CUM, _DWELL, _START, _DUR, _SIXDAY,
-        )  # fmt: skip
+            p0,
+            p1,
+            day,
+            weekday,
+            seed,
+            model.home_units,
+            model.org_units,
+            model.occupation,
+            model.age,
+            model.org_venue,
+            model.slot_offsets,
+            model.slot_venues,
+            model.level_base,
+            model.n_units,
+            _LEVEL_CUM,
+            _DWELL,
+            _START,
+            _DUR,
+            _SIXDAY,
+        )
         keep = (np.arange(MAX_VISITS)[None, :] < counts[:, None]).ravel()
         person = np.repeat(np.arange(p0, p1, dtype=np.int32), MAX_VISITS)[keep]
         yield pa.RecordBatch.from_arrays(

@@ -29,8 +29,34 @@ Progress = Callable[[str], None]
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 _ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
 _PHONE_PREFIXES = np.array(
-    [130, 131, 132, 133, 135, 136, 137, 138, 139, 150, 151, 152, 155, 156, 157, 158, 159, 180,
-     181, 182, 185, 186, 187, 188, 189, 199],  # fmt: skip
+    [
+        130,
+        131,
+        132,
+        133,
+        135,
+        136,
+        137,
+        138,
+        139,
+        150,
+        151,
+        152,
+        155,
+        156,
+        157,
+        158,
+        159,
+        180,
+        181,
+        182,
+        185,
+        186,
+        187,
+        188,
+        189,
+        199,
+    ],
     dtype=np.int64,
 )
 
@@ -84,14 +110,24 @@ def _digits(values: NDArray[np.int64], width: int) -> NDArray[np.uint8]:
 
 
 def _strings(chars: NDArray[np.uint8], mask: NDArray[np.bool_] | None = None) -> pa.Array:
-    """A string array from an (n, width) matrix of ASCII bytes."""
+    """A string array from an (n, width) matrix of ASCII bytes; ``mask`` marks nulls."""
     n, width = chars.shape
     data = pa.py_buffer(np.ascontiguousarray(chars).tobytes())
     offsets = pa.py_buffer((np.arange(n + 1, dtype=np.int32) * width).tobytes())
-    arr = pa.Array.from_buffers(pa.string(), n, [None, offsets, data])
-    if mask is not None:
-        arr = pa.array(arr.to_numpy(zero_copy_only=False), pa.string(), mask=mask)
-    return arr
+    validity = None if mask is None else pa.array(~mask).buffers()[1]
+    nulls = 0 if mask is None else int(mask.sum())
+    return pa.Array.from_buffers(pa.string(), n, [validity, offsets, data], null_count=nulls)
+
+
+def _labels(codes: NDArray[np.integer], labels: tuple[str | None, ...]) -> pa.Array:
+    """Strings ``labels[code]`` for each code, built through a dictionary array."""
+    present = [i for i, v in enumerate(labels) if v is not None]
+    remap = np.full(len(labels), -1, dtype=np.int32)
+    remap[present] = np.arange(len(present), dtype=np.int32)
+    idx = remap[codes]
+    indices = pa.array(idx, pa.int32(), mask=idx < 0)
+    dictionary = pa.array([labels[i] for i in present], pa.string())
+    return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
 
 
 def id_numbers(
@@ -145,12 +181,14 @@ def generate_city(params: CityParams, progress: Progress | None = None) -> Gener
         np.add.at(population, geo.parent[lo:hi], population[lo:hi])
         np.add.at(households, geo.parent[lo:hi], households[lo:hi])
     areas = geo.table.set_column(
-        geo.table.schema.get_field_index("population"), "population",
+        geo.table.schema.get_field_index("population"),
+        "population",
         pa.array(population.astype(np.int32)),
     ).set_column(
-        geo.table.schema.get_field_index("households"), "households",
+        geo.table.schema.get_field_index("households"),
+        "households",
         pa.array(households.astype(np.int32)),
-    )  # fmt: skip
+    )
 
     step("persons")
     n = params.population
@@ -166,8 +204,7 @@ def generate_city(params: CityParams, progress: Progress | None = None) -> Gener
         rng.integers(0, 10**8, size=n)
     )
     code_chars = np.concatenate([np.full((n, 1), ord("P"), np.uint8), _digits(ids, 9)], axis=1)
-    tiers = np.array([tier_of(f) for f in range(128)], dtype=object)
-    tier = tiers[pop.special_flags]
+    tiers = tuple(tier_of(f) for f in range(128))
     persons = pa.table(
         {
             "id": pa.array(ids.astype(np.int32)),
@@ -175,15 +212,14 @@ def generate_city(params: CityParams, progress: Progress | None = None) -> Gener
             "household_id": pa.array(pop.person_household),
             "building_id": pa.array(pop.person_building),
             "age": pa.array(pop.age),
-            "sex": pa.array(np.array(SEXES, dtype=object)[pop.sex], pa.string()),
-            "occupation": pa.array(np.array(OCCUPATIONS, dtype=object)[pop.occupation],
-                                   pa.string()),  # fmt: skip
+            "sex": _labels(pop.sex, SEXES),
+            "occupation": _labels(pop.occupation, OCCUPATIONS),
             "org_venue_id": pa.array(ven.person_org, mask=ven.person_org < 0),
             "group_id": pa.array(ven.person_group, mask=ven.person_group < 0),
             "phone": _strings(_digits(phone_num, 11), mask=pop.age < 12),
             "id_number": _strings(id_chars),
             "special_flags": pa.array(pop.special_flags),
-            "special_tier": pa.array(tier, pa.string()),
+            "special_tier": _labels(pop.special_flags, tiers),
         },
         schema=PERSONS,
     )
@@ -199,13 +235,19 @@ def generate_city(params: CityParams, progress: Progress | None = None) -> Gener
     step("activity")
     rel = [geo.first_id[i] for i in (3, 2, 1)]
     person_units = np.stack(
-        [geo.ancestor(pop.person_building, lvl) - r for lvl, r in
-         zip(("community", "street", "district"), rel, strict=True)], axis=1,
-    ).astype(np.int32)  # fmt: skip
+        [
+            geo.ancestor(pop.person_building, lvl) - r
+            for lvl, r in zip(("community", "street", "district"), rel, strict=True)
+        ],
+        axis=1,
+    ).astype(np.int32)
     venue_units = np.stack(
-        [geo.ancestor(ven.venue_building, lvl) - r for lvl, r in
-         zip(("community", "street", "district"), rel, strict=True)], axis=1,
-    ).astype(np.int32)  # fmt: skip
+        [
+            geo.ancestor(ven.venue_building, lvl) - r
+            for lvl, r in zip(("community", "street", "district"), rel, strict=True)
+        ],
+        axis=1,
+    ).astype(np.int32)
     activity = _checkins.build_activity_model(
         venue_type=ven.venue_type,
         venue_units=venue_units,

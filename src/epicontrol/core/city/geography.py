@@ -85,7 +85,8 @@ def _split(total: int, n: int, rng: np.random.Generator, spread: float = 0.3) ->
     if rest > 0:
         order = np.argsort(-(raw - parts), kind="stable")[:rest]
         parts[order] += 1
-    return parts.astype(np.int32)
+    out: I32 = parts.astype(np.int32)
+    return out
 
 
 def _disk(centres: F64, radius: F64, rng: np.random.Generator) -> F64:

@@ -111,8 +111,12 @@ def _ages_and_sexes(
     return age.astype(np.int16), sex
 
 
-def _occupations(age: NDArray[np.int16], sex: NDArray[np.int8], county: NDArray[np.bool_],
-                 rng: np.random.Generator) -> NDArray[np.int8]:  # fmt: skip
+def _occupations(
+    age: NDArray[np.int16],
+    sex: NDArray[np.int8],
+    county: NDArray[np.bool_],
+    rng: np.random.Generator,
+) -> NDArray[np.int8]:
     n = len(age)
     u = rng.random(n)
     w = rng.random(n)

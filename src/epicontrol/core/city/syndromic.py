@@ -32,7 +32,7 @@ DISPERSION_SIZE = 8.0
 def community_effects(n_communities: int, seed: int) -> NDArray[np.float64]:
     """Fixed multiplicative effect per (community, signal), log-normal with sd 0.25."""
     rng = np.random.default_rng([seed, 0x5E1])
-    return rng.lognormal(-0.25**2 / 2, 0.25, size=(n_communities, len(SIGNALS)))
+    return rng.lognormal(-(0.25**2) / 2, 0.25, size=(n_communities, len(SIGNALS)))
 
 
 def expected_counts(

@@ -156,11 +156,14 @@ def build_venues(
     """Create venues, organisations, groups and facilities; assign persons to them."""
     b_ids = geo.ids("building").astype(np.int64)
     b0 = int(geo.first_id[5])
-    n_b = len(b_ids)
-    units = {lvl: geo.ancestor(b_ids.astype(np.int32), lvl).astype(np.int64) for lvl in
-             ("district", "street", "community")}  # fmt: skip
-    rel = {lvl: units[lvl] - int(geo.first_id[i]) for i, lvl in
-           ((1, "district"), (2, "street"), (3, "community"))}  # fmt: skip
+    units = {
+        lvl: geo.ancestor(b_ids.astype(np.int32), lvl).astype(np.int64)
+        for lvl in ("district", "street", "community")
+    }
+    rel = {
+        lvl: units[lvl] - int(geo.first_id[i])
+        for i, lvl in ((1, "district"), (2, "street"), (3, "community"))
+    }
     n_d, n_s, n_c = (int(geo.count[i]) for i in (1, 2, 3))
     b_first = {
         "district": _ranges(rel["district"], n_d),
@@ -212,9 +215,7 @@ def build_venues(
     # Schools per street and stage; classes by age within a school.
     occ = pop.occupation
     for occ_name, a0, a1, per_school, class_size, _ in STAGES:
-        members = np.flatnonzero(
-            (occ == OCCUPATION[occ_name]) & (pop.age >= a0) & (pop.age <= a1)
-        )
+        members = np.flatnonzero((occ == OCCUPATION[occ_name]) & (pop.age >= a0) & (pop.age <= a1))
         if len(members) == 0:
             continue
         per_street = np.bincount(p_street[members], minlength=n_s)
@@ -267,8 +268,9 @@ def build_venues(
             org = np.repeat(ids, sizes)
             person_org[staff] = org
             rank = np.arange(len(staff)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-            person_group[staff] = _grouped_chunks(org * 1_000_000 + rank // team, org, team, vb,
-                                                  "team")  # fmt: skip
+            person_group[staff] = _grouped_chunks(
+                org * 1_000_000 + rank // team, org, team, vb, "team"
+            )
 
     # Service workers staff commercial venues in their street (one team per venue).
     members = np.flatnonzero(occ == OCCUPATION["service_worker"])
@@ -287,14 +289,21 @@ def build_venues(
     # Hospitals per district from bed provision; health workers staff them.
     f_rows: dict[str, list[object]] = {k: [] for k in FACILITIES.names}
 
-    def facility(kind: str, subtype: str | None, building: int, venue: int | None,
-                 **caps: int) -> None:  # fmt: skip
+    def facility(
+        kind: str, subtype: str | None, building: int, venue: int | None, **caps: int
+    ) -> None:
         f_rows["kind"].append(kind)
         f_rows["subtype"].append(subtype)
         f_rows["building_id"].append(int(building))
         f_rows["venue_id"].append(venue)
-        for col in ("beds", "icu_beds", "rooms", "accessible_rooms", "tests_per_day",
-                    "samples_per_hour"):  # fmt: skip
+        for col in (
+            "beds",
+            "icu_beds",
+            "rooms",
+            "accessible_rooms",
+            "tests_per_day",
+            "samples_per_hour",
+        ):
             f_rows[col].append(caps.get(col))
 
     hospital_d: list[int] = []
@@ -319,8 +328,9 @@ def build_venues(
             else:
                 subtype = "general"
             bld = int(np.concatenate(vb.building)[ids[j]])
-            facility("hospital", subtype, bld, int(ids[j]), beds=int(h_beds[j]),
-                     icu_beds=int(h_icu[j]))  # fmt: skip
+            facility(
+                "hospital", subtype, bld, int(ids[j]), beds=int(h_beds[j]), icu_beds=int(h_icu[j])
+            )
             hospital_d.append(d)
             hospital_beds.append(int(h_beds[j]))
             hospital_venues.append(int(ids[j]))
@@ -347,18 +357,26 @@ def build_venues(
         r = np.maximum(np.round(rng.dirichlet(np.full(n_q, 5.0)) * rooms), 0).astype(np.int64)
         for j in range(n_q):
             acc = int(np.floor(r[j] * rng.uniform(0.03, 0.08)))
-            facility("quarantine_site", "hotel", int(in_units("district", np.array([d]))[0]),
-                     None, rooms=int(r[j]), accessible_rooms=acc)  # fmt: skip
+            facility(
+                "quarantine_site",
+                "hotel",
+                int(in_units("district", np.array([d]))[0]),
+                None,
+                rooms=int(r[j]),
+                accessible_rooms=acc,
+            )
         tests = round(pop_d * rng.uniform(*params.lab_tests_per_10k) / 10_000)
         n_l = 1 if county_d[d] else 2
         for t in np.round(rng.dirichlet(np.full(n_l, 3.0)) * tests).astype(np.int64):
-            facility("lab", None, int(in_units("district", np.array([d]))[0]), None,
-                     tests_per_day=int(t))  # fmt: skip
+            facility(
+                "lab", None, int(in_units("district", np.array([d]))[0]), None, tests_per_day=int(t)
+            )
     extra = (comm_pop // 5000).astype(np.int64)
     sites = np.repeat(comm_ids, 1 + extra)
     sites = sites[comm_pop[sites] > 0]
-    for bld, cap in zip(in_units("community", sites), rng.integers(150, 401, size=len(sites)),
-                        strict=True):  # fmt: skip
+    for bld, cap in zip(
+        in_units("community", sites), rng.integers(150, 401, size=len(sites)), strict=True
+    ):
         facility("sampling_site", None, int(bld), None, samples_per_hour=int(cap))
 
     v_type = np.concatenate(vb.type).astype(np.int8)
@@ -386,8 +404,10 @@ def build_venues(
     )
     g_venue = np.concatenate(vb.g_venue).astype(np.int32)
     n_g = len(g_venue)
-    g_label = [f"{'班' if k == 'class' else '组'}{r + 1}" for k, r in
-               zip(vb.g_kind, _rank_within(g_venue).tolist(), strict=True)]  # fmt: skip
+    g_label = [
+        f"{'班' if k == 'class' else '组'}{r + 1}"
+        for k, r in zip(vb.g_kind, _rank_within(g_venue).tolist(), strict=True)
+    ]
     groups = pa.table(
         {
             "id": pa.array(np.arange(n_g, dtype=np.int32)),
@@ -400,8 +420,12 @@ def build_venues(
     n_f = len(f_rows["kind"])
     f_rows["id"] = list(range(n_f))
     f_rows["code"] = [f"F{i:06d}" for i in range(n_f)]
-    zh = {"hospital": "医院", "quarantine_site": "集中隔离点", "lab": "实验室",
-          "sampling_site": "采样点"}  # fmt: skip
+    zh = {
+        "hospital": "医院",
+        "quarantine_site": "集中隔离点",
+        "lab": "实验室",
+        "sampling_site": "采样点",
+    }
     f_rows["name"] = [f"{zh[str(k)]}{i + 1:04d}" for i, k in enumerate(f_rows["kind"])]
     facilities = pa.table({k: f_rows[k] for k in FACILITIES.names}, schema=FACILITIES)
     return Venues(

@@ -13,9 +13,11 @@ transaction, so a database failure half-way leaves nothing behind.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import math
+import operator
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from ...core.city.schemas import (
@@ -101,6 +103,8 @@ _ID18_RE: Final = re.compile(r"[0-9]{17}[0-9X]")
 _ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK: Final = "10X98765432"
 _FLAG_BY_NAME: Final = {f.name.lower(): int(f) for f in SpecialFlag if f.name}
+#: Ledger tier of every flag set (IntFlag arithmetic is too slow for a million rows).
+_TIER_OF: Final = tuple(tier_of(flags) for flags in range(int(sum(SpecialFlag)) + 1))
 _FILE_LEVELS: Final = AREA_LEVELS[:-1]
 _CLASS_VENUES: Final = ("school", "university")
 _GEOMETRY_TYPES: Final = ("Polygon", "MultiPolygon")
@@ -116,8 +120,11 @@ _CAPACITY_COLUMNS: Final = tuple(c for cols in _CAPACITY.values() for c in cols)
 # --------------------------------------------------------------------------- public types
 
 
-class RowError(BaseModel):
+@dataclass(frozen=True, slots=True)
+class RowError:
     """One rejected value: where it is and which rule it breaks.
+
+    A dataclass (``dataclasses.asdict`` gives its JSON form).
 
     Attributes
     ----------
@@ -133,8 +140,6 @@ class RowError(BaseModel):
     value
         The offending value as read, when there is one.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     file: str
     line: int
@@ -182,12 +187,15 @@ class _Errors:
         self.items: list[RowError] = []
 
     def add(self, file: str, line: int, field: str, rule: str, value: str | None = None) -> None:
-        self.items.append(RowError(file=file, line=line, field=field, rule=rule, value=value))
+        self.items.append(RowError(file, line, field, rule, value))
 
 
 @dataclass(frozen=True)
 class _Spec:
-    """Columns of one CSV file: those the header must have, and those it may have."""
+    """Columns of one CSV file: those the header must have, and those it may have.
+
+    Every file has at least two columns (rows are read with ``itemgetter``).
+    """
 
     file: str
     required: tuple[str, ...]
@@ -204,9 +212,7 @@ _AREAS = _Spec(
 )
 _BUILDINGS = _Spec(BUILDINGS_FILE, ("code", "compound_code", "name"), ("lon", "lat"))
 _ADJACENCY = _Spec(ADJACENCY_FILE, ("code_a", "code_b"))
-_VENUES = _Spec(
-    VENUES_FILE, ("code", "type", "name", "building_code", "capacity"), ("lon", "lat")
-)
+_VENUES = _Spec(VENUES_FILE, ("code", "type", "name", "building_code", "capacity"), ("lon", "lat"))
 _PERSONS = _Spec(
     PERSONS_FILE,
     ("code", "household_code", "building_code", "age", "sex", "occupation"),
@@ -237,8 +243,8 @@ class _CsvFile:
     def _error(self, line: int, field: str, rule: str, value: str | None = None) -> None:
         self.errors.add(self.spec.file, line, field, rule, value)
 
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """Yield ``(line, values)`` for every non-blank data row."""
+    def rows(self) -> Iterator[tuple[int, tuple[str, ...]]]:
+        """Yield ``(line, values)`` for every non-blank data row (absent columns are ``""``)."""
         if not self.path.is_file():
             self.complete = False
             if FILES[self.spec.file]:
@@ -258,21 +264,23 @@ class _CsvFile:
                     self.complete = False
                     return
                 width = len(header)
+                # Absent optional columns read the "" appended after the row's values.
+                pick = operator.itemgetter(*(width if i < 0 else i for i in positions))
                 line = reader.line_num + 1
                 for row in reader:
                     start, line = line, reader.line_num + 1
-                    if not row or not any(v.strip() for v in row):
+                    values = [v.strip() for v in row]
+                    if not any(values):
                         continue
                     if len(row) != width:
                         self.complete = False
-                        self._error(
-                            start, "", f"has {len(row)} fields but the header has {width}"
-                        )
+                        self._error(start, "", f"has {len(row)} fields but the header has {width}")
                         continue
-                    yield start, [row[i].strip() if i >= 0 else "" for i in positions]
+                    values.append("")
+                    yield start, pick(values)
             except UnicodeDecodeError:
                 self.complete = False
-                self._error(line, "", "is not valid UTF-8")
+                self._error(_bad_utf8_line(self.path), "", "is not valid UTF-8")
             except csv.Error as exc:
                 self.complete = False
                 self._error(line, "", f"is not valid CSV: {exc}")
@@ -288,9 +296,7 @@ class _CsvFile:
             seen.add(name)
             if name not in self.spec.columns:
                 ok = False
-                self._error(
-                    1, name, "unknown column; expected: " + ", ".join(self.spec.columns)
-                )
+                self._error(1, name, "unknown column; expected: " + ", ".join(self.spec.columns))
         for name in self.spec.required:
             if name not in seen:
                 ok = False
@@ -298,6 +304,16 @@ class _CsvFile:
         if not ok:
             return None
         return [header.index(c) if c in seen else -1 for c in self.spec.columns]
+
+
+def _bad_utf8_line(path: Path) -> int:
+    """Physical line of the first byte of ``path`` that is not UTF-8 (read on error only)."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return data.count(b"\n", 0, exc.start) + 1
+    return 0
 
 
 class _Check:
@@ -409,10 +425,21 @@ class _Areas:
     id_of: dict[str, int]
     level_of: dict[str, str]
     complete: bool
+    #: Codes of rows rejected for their level: references to them are not reported again.
+    broken: set[str]
+    #: Id of every building by code.
+    buildings: dict[str, int] = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.buildings = {r.code: i for i, r in enumerate(self.rows) if r.level == "building"}
+
+    def silent(self, code: str) -> bool:
+        """References to unknown ``code`` need no error of their own."""
+        return code in self.broken or not self.complete
 
     def building(self, code: str) -> int | None:
         """Id of building ``code``, or ``None``."""
-        return self.id_of[code] if self.level_of.get(code) == "building" else None
+        return self.buildings.get(code)
 
     def building_rule(self, code: str) -> str:
         """Why ``code`` is not a building."""
@@ -467,12 +494,13 @@ def _timezone(check: _Check, line: int, value: str, epoch: datetime | None) -> s
         check.error(line, "timezone", "must be an IANA time zone name, e.g. Asia/Shanghai", value)
         return None
     if epoch is not None:
-        expected = epoch.replace(tzinfo=None).replace(tzinfo=zone).utcoffset()
-        if expected != epoch.utcoffset():
-            check.error(
-                line, "epoch", f"UTC offset must be that of {value} on that day ({expected})",
-                epoch.isoformat(),
-            )  # fmt: skip
+        expected = epoch.replace(tzinfo=zone).utcoffset()
+        if expected is not None and expected != epoch.utcoffset():
+            minutes = int(expected.total_seconds()) // 60
+            sign = "+" if minutes >= 0 else "-"
+            hours, mins = divmod(abs(minutes), 60)
+            rule = f"UTC offset must be that of {value} on that day ({sign}{hours:02d}:{mins:02d})"
+            check.error(line, "epoch", rule, epoch.isoformat())
     return value
 
 
@@ -480,13 +508,21 @@ def _read_areas(directory: Path, errors: _Errors) -> _Areas:
     """Areas and buildings, checked, with ids by level then file order."""
     seen: dict[str, int] = {}
     file_of: dict[str, str] = {}
+    broken: set[str] = set()
     by_level: dict[str, list[_AreaRow]] = {lvl: [] for lvl in AREA_LEVELS}
     areas_src = _CsvFile(directory, _AREAS, errors)
     check = _Check(AREAS_FILE, errors)
     level_rule = "must be one of: " + ", ".join(_FILE_LEVELS) + " (buildings go in buildings.csv)"
-    for line, (code, level_s, parent_code, name_s, name_en_s, kind_s, lon_s, lat_s) in (
-        areas_src.rows()
-    ):
+    for line, (
+        code,
+        level_s,
+        parent_code,
+        name_s,
+        name_en_s,
+        kind_s,
+        lon_s,
+        lat_s,
+    ) in areas_src.rows():
         code_ok = _unique_area(check, line, code, seen, file_of)
         level = level_s if level_s in _FILE_LEVELS else None
         if level is None:
@@ -496,15 +532,28 @@ def _read_areas(directory: Path, errors: _Errors) -> _Areas:
         kind: str | None = None
         if level == "district":
             kind = check.choice(line, "kind", kind_s, DISTRICT_KINDS) if kind_s else None
-        elif kind_s:
+        elif kind_s and level is not None:
             check.error(line, "kind", "must be empty: only districts have a kind", kind_s)
         lon = check.coordinate(line, "lon", lon_s, 180)
         lat = check.coordinate(line, "lat", lat_s, 90)
+        if code_ok and level is None:
+            broken.add(code)
         if code_ok and level is not None:
             by_level[level].append(
-                _AreaRow(AREAS_FILE, line, code, level, "parent_code", parent_code,
-                         name or "", name_en, kind, lon, lat)
-            )  # fmt: skip
+                _AreaRow(
+                    AREAS_FILE,
+                    line,
+                    code,
+                    level,
+                    "parent_code",
+                    parent_code,
+                    name or "",
+                    name_en,
+                    kind,
+                    lon,
+                    lat,
+                )
+            )
     buildings_src = _CsvFile(directory, _BUILDINGS, errors)
     check = _Check(BUILDINGS_FILE, errors)
     for line, (code, compound_code, name_s, lon_s, lat_s) in buildings_src.rows():
@@ -514,9 +563,20 @@ def _read_areas(directory: Path, errors: _Errors) -> _Areas:
         lat = check.coordinate(line, "lat", lat_s, 90)
         if code_ok:
             by_level["building"].append(
-                _AreaRow(BUILDINGS_FILE, line, code, "building", "compound_code", compound_code,
-                         name or "", None, None, lon, lat)
-            )  # fmt: skip
+                _AreaRow(
+                    BUILDINGS_FILE,
+                    line,
+                    code,
+                    "building",
+                    "compound_code",
+                    compound_code,
+                    name or "",
+                    None,
+                    None,
+                    lon,
+                    lat,
+                )
+            )
 
     cities = by_level["city"]
     if not cities and areas_src.complete:
@@ -533,23 +593,39 @@ def _read_areas(directory: Path, errors: _Errors) -> _Areas:
         parent.append(None)
         if row.level == "city":
             if row.parent_code:
-                errors.add(row.file, row.line, row.parent_field,
-                           "must be empty for the city", row.parent_code)  # fmt: skip
+                errors.add(
+                    row.file,
+                    row.line,
+                    row.parent_field,
+                    "must be empty for the city",
+                    row.parent_code,
+                )
             continue
         expected = AREA_LEVELS[LEVEL[row.level] - 1]
         if not row.parent_code:
-            errors.add(row.file, row.line, row.parent_field,
-                       "is required (only the city has no parent)")  # fmt: skip
+            errors.add(
+                row.file, row.line, row.parent_field, "is required (only the city has no parent)"
+            )
         elif row.parent_code not in level_of:
-            if complete:
-                errors.add(row.file, row.line, row.parent_field,
-                           f"unknown {row.parent_field}", row.parent_code)  # fmt: skip
+            if complete and row.parent_code not in broken:
+                errors.add(
+                    row.file,
+                    row.line,
+                    row.parent_field,
+                    f"unknown {row.parent_field}",
+                    row.parent_code,
+                )
         elif level_of[row.parent_code] != expected:
-            errors.add(row.file, row.line, row.parent_field,
-                       f"parent must be a {expected}", row.parent_code)  # fmt: skip
+            errors.add(
+                row.file,
+                row.line,
+                row.parent_field,
+                f"parent must be a {expected}",
+                row.parent_code,
+            )
         else:
             parent[-1] = id_of[row.parent_code]
-    return _Areas(rows, parent, id_of, level_of, complete)
+    return _Areas(rows, parent, id_of, level_of, complete, broken)
 
 
 def _unique_area(
@@ -602,27 +678,34 @@ def _read_geometries(directory: Path, areas: _Areas, errors: _Errors) -> dict[in
         if not code:
             check.error(line, "properties.code", "is required")
         elif code not in areas.id_of:
-            if areas.complete:
+            if not areas.silent(code):
                 check.error(line, "properties.code", "unknown area or building code", code)
         elif code in first:
-            check.error(line, "properties.code",
-                        f"duplicate code (first in feature {first[code]})", code)  # fmt: skip
+            check.error(
+                line, "properties.code", f"duplicate code (first in feature {first[code]})", code
+            )
         else:
             first[code] = line
             area = areas.id_of[code]
         geometry = feature.get("geometry")
         gtype = geometry.get("type") if isinstance(geometry, dict) else None
         if not isinstance(geometry, dict) or gtype not in _GEOMETRY_TYPES:
-            check.error(line, "geometry.type", "must be one of: " + ", ".join(_GEOMETRY_TYPES),
-                        None if gtype is None else str(gtype))  # fmt: skip
+            check.error(
+                line,
+                "geometry.type",
+                "must be one of: " + ", ".join(_GEOMETRY_TYPES),
+                None if gtype is None else str(gtype),
+            )
             continue
         coordinates = geometry.get("coordinates")
         polygons = [coordinates] if gtype == "Polygon" else coordinates
-        if not isinstance(polygons, list) or not polygons or not all(
-            _is_polygon(p) for p in polygons
+        if (
+            not isinstance(polygons, list)
+            or not polygons
+            or not all(_is_polygon(p) for p in polygons)
         ):
-            check.error(line, "geometry.coordinates",
-                        "must be closed linear rings of at least 4 [lon, lat] positions")  # fmt: skip
+            rule = "must be closed linear rings of at least 4 [lon, lat] positions"
+            check.error(line, "geometry.coordinates", rule)
             continue
         if area is not None:
             out[area] = json.dumps(
@@ -660,7 +743,7 @@ def _read_adjacency(directory: Path, areas: _Areas, errors: _Errors) -> list[tup
                 check.error(line, field, "is required")
                 ok = False
             elif code not in areas.id_of:
-                if areas.complete:
+                if not areas.silent(code):
                     check.error(line, field, "unknown area or building code", code)
                 ok = False
         if not ok:
@@ -670,8 +753,7 @@ def _read_adjacency(directory: Path, areas: _Areas, errors: _Errors) -> list[tup
             continue
         level_a, level_b = areas.level_of[code_a], areas.level_of[code_b]
         if level_a != level_b:
-            check.error(line, "code_b", f"must be of the same level as code_a ({level_a})",
-                        code_b)  # fmt: skip
+            check.error(line, "code_b", f"must be of the same level as code_a ({level_a})", code_b)
             continue
         a, b = areas.id_of[code_a], areas.id_of[code_b]
         pairs.add((min(a, b), max(a, b)))
@@ -699,8 +781,9 @@ def _read_venues(directory: Path, areas: _Areas, errors: _Errors) -> _Venues:
         capacity = check.integer(line, "capacity", cap_s, 1)
         lon = check.coordinate(line, "lon", lon_s, 180)
         lat = check.coordinate(line, "lat", lat_s, 90)
-        if code_ok and vtype is not None:
-            of[code] = (len(rows), vtype)
+        if code_ok:
+            # Registered even with a bad type, so references are not reported again.
+            of[code] = (len(rows), vtype or "")
             rows.append((len(rows), code, vtype, name, building, capacity, lon, lat))
     return _Venues(_table(rows, VENUES), of, source.complete)
 
@@ -710,7 +793,7 @@ def _building(check: _Check, areas: _Areas, line: int, field: str, code: str) ->
         check.error(line, field, "is required")
         return None
     building = areas.building(code)
-    if building is None and (areas.complete or code in areas.level_of):
+    if building is None and (code in areas.level_of or not areas.silent(code)):
         check.error(line, field, areas.building_rule(code), code)
     return building
 
@@ -746,7 +829,8 @@ def _id_number_rule(value: str) -> str | None:
         return "must have 15 or 18 characters"
     if not _ID18_RE.fullmatch(value):
         return "an 18-character ID number must be 17 digits and a check digit or X"
-    total = sum(int(c) * w for c, w in zip(value[:17], _ID_WEIGHTS, strict=True))
+    # ASCII codes minus 48 are the digits.
+    total = sum(map(operator.mul, value.encode()[:17], _ID_WEIGHTS)) - 48 * sum(_ID_WEIGHTS)
     expected = _ID_CHECK[total % 11]
     if value[17] != expected:
         return f"check character must be {expected} (GB 11643 ISO 7064 MOD 11-2)"
@@ -760,9 +844,7 @@ class _Persons:
     groups: pa.Table
 
 
-def _read_persons(
-    directory: Path, areas: _Areas, venues: _Venues, errors: _Errors
-) -> _Persons:
+def _read_persons(directory: Path, areas: _Areas, venues: _Venues, errors: _Errors) -> _Persons:
     """Persons, with households and groups derived from their codes and labels."""
     source = _CsvFile(directory, _PERSONS, errors)
     check = _Check(PERSONS_FILE, errors)
@@ -778,17 +860,29 @@ def _read_persons(
     batches: list[pa.RecordBatch] = []
     rows: list[tuple[object, ...]] = []
     flags_rule = "must be |-separated names among: " + ", ".join(_FLAG_BY_NAME)
+    buildings = areas.buildings
     n = 0
     for line, values in source.rows():
         code, h_code_s, b_code, age_s, sex, occupation, org_code, label, phone, idn, flags_s = (
             values
         )
-        ok = check.unique(line, "code", code, seen)
+        # Fast paths for valid values; the checks report the others.
+        if 0 < len(code) <= 64 and code not in seen:
+            seen[code] = line
+            ok = True
+        else:
+            ok = check.unique(line, "code", code, seen)
         if not h_code_s:
             err(line, "household_code", "is required")
             ok = False
-        building = _building(check, areas, line, "building_code", b_code)
-        age = check.integer(line, "age", age_s, 0, 120)
+        building = buildings.get(b_code)
+        if building is None:
+            _building(check, areas, line, "building_code", b_code)
+        age: int | None = (
+            int(age_s) if len(age_s) <= 3 and age_s.isascii() and age_s.isdigit() else -1
+        )
+        if age is None or not 0 <= age <= 120:
+            age = check.integer(line, "age", age_s, 0, 120)
         if sex not in SEXES:
             err(line, "sex", "must be one of: " + ", ".join(SEXES), sex)
             ok = False
@@ -796,9 +890,13 @@ def _read_persons(
             err(line, "occupation", "must be one of: " + ", ".join(OCCUPATIONS), occupation)
             ok = False
         org = _venue(check, venues, line, "org_venue_code", org_code)
-        if org is not None and org[1] not in ORG_VENUE_TYPES:
-            err(line, "org_venue_code",
-                "must name a venue of type " + ", ".join(ORG_VENUE_TYPES), org_code)  # fmt: skip
+        if org is not None and org[1] and org[1] not in ORG_VENUE_TYPES:
+            err(
+                line,
+                "org_venue_code",
+                "must name a venue of type " + ", ".join(ORG_VENUE_TYPES),
+                org_code,
+            )
             org = None
             ok = False
         if org_code and org is None:
@@ -846,14 +944,32 @@ def _read_persons(
             h_code.append(h_code_s)
         elif h_building[household] != building:
             first = areas.rows[h_building[household]].code
-            err(line, "building_code",
+            err(
+                line,
+                "building_code",
                 f"household {h_code_s} lives in building {first} (line {h_line[household]}): "
-                "all members must share one building", b_code)  # fmt: skip
+                "all members must share one building",
+                b_code,
+            )
             continue
         h_size[household] += 1
-        rows.append((n, code, household, building, age, sex, occupation,
-                     None if org is None else org[0], group, phone or None, idn or None,
-                     flags, tier_of(flags)))  # fmt: skip
+        rows.append(
+            (
+                n,
+                code,
+                household,
+                building,
+                age,
+                sex,
+                occupation,
+                None if org is None else org[0],
+                group,
+                phone or None,
+                idn or None,
+                flags,
+                _TIER_OF[flags],
+            )
+        )
         n += 1
         if len(rows) >= PERSON_CHUNK:
             batches.extend(_table(rows, PERSONS).to_batches())
@@ -861,8 +977,8 @@ def _read_persons(
     batches.extend(_table(rows, PERSONS).to_batches())
     for household, size in enumerate(h_size):
         if size > _INT16_MAX:
-            err(h_line[household], "household_code",
-                f"a household may have at most {_INT16_MAX} members", h_code[household])  # fmt: skip
+            rule = f"a household may have at most {_INT16_MAX} members"
+            err(h_line[household], "household_code", rule, h_code[household])
     households = pa.table(
         {
             "id": pa.array(np.arange(len(h_size), dtype=np.int32)),
@@ -878,9 +994,7 @@ def _read_persons(
     )
 
 
-def _read_facilities(
-    directory: Path, areas: _Areas, venues: _Venues, errors: _Errors
-) -> pa.Table:
+def _read_facilities(directory: Path, areas: _Areas, venues: _Venues, errors: _Errors) -> pa.Table:
     check = _Check(FACILITIES_FILE, errors)
     seen: dict[str, int] = {}
     rows: list[tuple[object, ...]] = []
@@ -914,9 +1028,18 @@ def _read_facilities(
                 if p is not None and w is not None and p > w:
                     check.error(line, part, f"must not exceed {whole}", capacity_s[part])
         if code_ok:
-            rows.append((len(rows), code, kind, subtype, name, building,
-                         None if venue is None else venue[0],
-                         *(capacity[c] for c in FACILITIES.names[7:])))  # fmt: skip
+            rows.append(
+                (
+                    len(rows),
+                    code,
+                    kind,
+                    subtype,
+                    name,
+                    building,
+                    None if venue is None else venue[0],
+                    *(capacity[c] for c in FACILITIES.names[7:]),
+                )
+            )
     return _table(rows, FACILITIES)
 
 
@@ -949,9 +1072,7 @@ def _populations(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Residents and households per area id, rolled up from buildings to the city."""
     n = len(areas.rows)
-    population = np.bincount(
-        persons.column("building_id").to_numpy().astype(np.int64), minlength=n
-    )
+    population = np.bincount(persons.column("building_id").to_numpy().astype(np.int64), minlength=n)
     homes = np.bincount(households.column("building_id").to_numpy().astype(np.int64), minlength=n)
     level = np.array([LEVEL[row.level] for row in areas.rows], dtype=np.int64)
     parent = np.array([-1 if p is None else p for p in areas.parent], dtype=np.int64)

@@ -215,9 +215,7 @@ class Facility(Base):
     samples_per_hour: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
-        CheckConstraint(
-            _in("kind", FACILITY_KINDS), name="kind"
-        ),
+        CheckConstraint(_in("kind", FACILITY_KINDS), name="kind"),
         CheckConstraint(
             "kind <> 'hospital' OR (beds >= 0 AND icu_beds >= 0 AND icu_beds <= beds)",
             name="hospital",

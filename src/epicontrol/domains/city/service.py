@@ -99,6 +99,7 @@ def create_city(
         ("persons", city.persons, "persons"),
         ("facilities", city.facilities, "facilities"),
     ):
+
         def advance(rows: int, _name: str = name) -> None:
             if on_progress:
                 on_progress(_name, rows)
@@ -168,13 +169,14 @@ def city_summary(*, session: Session, standards: Standards) -> CitySummary:
     d_index = {d.id: i for i, d in enumerate(districts)}
     n_d = len(districts)
 
-    def per_district(area_ids: NDArray[np.int64], weights: NDArray[np.float64] | None = None
-                     ) -> NDArray[np.float64]:  # fmt: skip
+    def per_district(
+        area_ids: NDArray[np.int64], weights: NDArray[np.float64] | None = None
+    ) -> NDArray[np.float64]:
         d = district[area_ids]
         ok = d >= 0
         idx = np.array([d_index[int(x)] for x in d[ok]], dtype=np.int64)
         w = None if weights is None else weights[ok]
-        return np.bincount(idx, weights=w, minlength=n_d)
+        return np.bincount(idx, weights=w, minlength=n_d).astype(np.float64)
 
     counts_by_level = {
         lvl: np.bincount(
@@ -191,8 +193,9 @@ def city_summary(*, session: Session, standards: Standards) -> CitySummary:
         venue_types[vtype] = venue_types.get(vtype, 0) + 1
 
     fac = session.execute(
-        select(Facility.kind, Facility.building_id, Facility.beds, Facility.icu_beds,
-               Facility.rooms)  # fmt: skip
+        select(
+            Facility.kind, Facility.building_id, Facility.beds, Facility.icu_beds, Facility.rooms
+        )
     ).all()
     fac_kinds: dict[str, int] = {}
     for kind, *_ in fac:
@@ -277,9 +280,7 @@ def get_person(*, session: Session, person_id: int, reveal: bool = False) -> Per
         raise NotFoundError(f"person {person_id} does not exist")
     building = session.get(Area, person.building_id)
     compound = session.get(Area, building.parent_id) if building and building.parent_id else None
-    community = (
-        session.get(Area, compound.parent_id) if compound and compound.parent_id else None
-    )
+    community = session.get(Area, compound.parent_id) if compound and compound.parent_id else None
     flags = [f.name.lower() for f in SpecialFlag if person.special_flags & f and f.name]
     return PersonOut(
         id=person.id,
