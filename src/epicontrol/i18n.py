@@ -72,6 +72,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "已生成 {persons:,} 人的城市，用时 {seconds:.1f} 秒",
         "en": "Generated a city of {persons:,} persons in {seconds:.1f} s",
     },
+    "import.reading": {"zh-CN": "读取并校验导入文件", "en": "Reading and checking the files"},
+    "import.writing": {"zh-CN": "写入 {table}", "en": "Writing {table}"},
     "import.done": {
         "zh-CN": "导入完成：{summary}",
         "en": "Import done: {summary}",

@@ -118,3 +118,38 @@ def test_demo_in_english_and_json(tmp_path: Path) -> None:
     (ws / "notes.txt").write_text("mine")
     refused = run("demo", "-w", str(ws), "-n", "2500", "-d", "1", "--json", code=3)
     assert "not an epicontrol workspace" in refused["error"]
+
+
+def test_import_command(tmp_path: Path, store_env: dict[str, str]) -> None:
+    from tests.domains.city.test_import import city_files, write_city
+
+    ws = str(tmp_path / "ws")
+    good = write_city(tmp_path / "good")
+    first = run("city", "import", str(good), "-w", ws, "--json", env=store_env)
+    assert first["unchanged"] is False and first["counts"]["persons"] > 0
+    again = run("city", "import", str(good), "-w", ws, "--json", env=store_env)
+    assert again["unchanged"] is True and again["counts"] == first["counts"]
+    summary = run("city", "summary", "-w", ws, "--json", env=store_env)
+    assert summary["city"]["source"] == "imported"
+    assert summary["population"] == first["counts"]["persons"]
+
+    files = city_files()
+    files["persons.csv"][1]["sex"] = "X"
+    bad = write_city(tmp_path / "bad", files)
+    other_ws = str(tmp_path / "ws2")
+    env = store_env if not store_env["EPICONTROL_DATABASE_URL"] else {"EPICONTROL_DATABASE_URL": ""}
+    rejected = run(
+        "city", "import", str(bad), "-w", other_ws, "--json", "--lang", "en", code=4, env=env
+    )
+    assert rejected["error"].startswith("Import rejected: 1 rows")
+    assert rejected["errors"] == [
+        {
+            "file": "persons.csv",
+            "line": 3,
+            "field": "sex",
+            "rule": "must be one of: F, M",
+            "value": "X",
+        }
+    ]
+    conflict = run("city", "import", str(bad), "-w", ws, "--json", code=3, env=store_env)
+    assert "already holds a city" in conflict["error"]

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ..config import Settings
@@ -35,6 +36,23 @@ from .common import (
 )
 
 app = typer.Typer(help="Generate, import and inspect the city (城市数据).", no_args_is_help=True)
+
+
+def _drop_city(settings: Settings, engine: Engine) -> Engine:
+    """Empty the store for --replace; returns the engine to use from now on.
+
+    The workspace's own SQLite file is deleted and made anew (dropping tables
+    of a multi-gigabyte file would rewrite it page by page); any other store
+    is downgraded to empty and migrated up again.
+    """
+    if settings.database_url:
+        downgrade(engine, "base")
+        upgrade(engine)
+        return engine
+    engine.dispose()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{settings.sqlite_path}{suffix}").unlink(missing_ok=True)
+    return open_store(settings)
 
 
 def run_generate(
@@ -65,8 +83,7 @@ def run_generate(
     if has_city or has_lake:
         if not replace:
             fail(t("error.exists", lang, workspace=settings.workspace), as_json=as_json, code=3)
-        downgrade(engine, "base")
-        upgrade(engine)
+        engine = _drop_city(settings, engine)
         shutil.rmtree(lake_dir, ignore_errors=True)
 
     started = time.perf_counter()
@@ -185,8 +202,16 @@ def import_cmd(
         fail(f"{directory}: not a directory", as_json=as_json, code=2)
     engine = open_store(settings)
     try:
-        with err.status("import"), Session(engine) as session, session.begin():
-            result = importing.import_city(session=session, directory=directory)
+        with progress_bar() as progress, Session(engine) as session, session.begin():
+            task = progress.add_task(t("import.reading", lang), total=None)
+
+            def on_rows(table: str, rows: int) -> None:
+                progress.update(task, description=t("import.writing", lang, table=table))
+                progress.advance(task, rows)
+
+            result = importing.import_city(
+                session=session, directory=directory, on_progress=on_rows
+            )
     except importing.ImportRejected as exc:
         errors = [dataclasses.asdict(e) for e in exc.errors]
         if as_json:
