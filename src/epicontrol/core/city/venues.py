@@ -186,17 +186,17 @@ def build_venues(
         first, count = b_first[level]
         return b_ids[_random_in(first, count, unit, rng)]
 
-    # Commercial venues, community by community (so a street's venues are contiguous).
+    # Commercial venues per community, from rates per 10 000 residents.
     comm_ids = np.arange(n_c, dtype=np.int64)
+    comm_district = rel["district"][b_first["community"][0]]
     for vtype, rate in COMMERCIAL_RATES.items():
         lam = comm_pop * rate / 10_000
         if vtype == "mall":
-            lam = lam * np.where(county_d[rel["district"][b_first["community"][0]]], 0.5, 1.0)
+            lam = lam * np.where(county_d[comm_district], 0.5, 1.0)
         k = rng.poisson(lam)
         if vtype in ("market", "pharmacy", "restaurant"):
             k = np.maximum(k, 1)
         else:  # at least one mall per district, in its most populous community
-            comm_district = rel["district"][b_first["community"][0]]
             for d in range(n_d):
                 mine = np.flatnonzero(comm_district == d)
                 if mine.size and k[mine].sum() == 0:
@@ -319,7 +319,8 @@ def build_venues(
         share = rng.dirichlet(np.full(n_h, 4.0))
         h_beds = np.maximum(1, np.round(share * beds)).astype(np.int64)
         h_icu = np.minimum(np.round(share * icu).astype(np.int64), h_beds)
-        ids = vb.add("hospital", in_units("district", np.full(n_h, d)), h_beds * 3)
+        h_building = in_units("district", np.full(n_h, d))
+        ids = vb.add("hospital", h_building, h_beds * 3)
         for j in range(n_h):
             if kind == "county":
                 subtype = "county"
@@ -327,9 +328,13 @@ def build_venues(
                 subtype, designated_done = "designated", True
             else:
                 subtype = "general"
-            bld = int(np.concatenate(vb.building)[ids[j]])
             facility(
-                "hospital", subtype, bld, int(ids[j]), beds=int(h_beds[j]), icu_beds=int(h_icu[j])
+                "hospital",
+                subtype,
+                int(h_building[j]),
+                int(ids[j]),
+                beds=int(h_beds[j]),
+                icu_beds=int(h_icu[j]),
             )
             hospital_d.append(d)
             hospital_beds.append(int(h_beds[j]))
