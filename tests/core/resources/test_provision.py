@@ -7,9 +7,9 @@ from epicontrol.core.resources.provision import provision
 
 
 def test_required_and_shortfall_follow_the_standard() -> None:
-    # Fuzzhou's figure: 8.3 million residents at 15 rooms per 10 000 need 12 450 rooms;
-    # with 12 000 on hand the gap is 450 (the plan rounds it to "about 3 000" for 2023's
-    # smaller stock).
+    # Fuzhou's figures: 8.3 million residents at 15 rooms per 10 000 need 12 450 rooms;
+    # with 12 000 on hand the gap is 450.  (The plan states a 3 000-room gap, which does
+    # not follow from its own numbers.)
     p = provision([8_300_000, 20_000, 0], [12_000, 40, 5], 15.0)
     assert p.required.tolist() == [12_450, 30, 0]
     assert p.shortfall.tolist() == [450, 0, 0]
