@@ -21,8 +21,8 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the store to ``revision`` (default: the newest)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Upgrade the store to ``revision`` (default: every head, the newest schema)."""
     command.upgrade(alembic_config(engine), revision)
 
 
@@ -32,13 +32,15 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the store is at, or ``None`` when it was never migrated."""
+    """The revision(s) the store is at, or ``None`` when it was never migrated."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = sorted(MigrationContext.configure(connection).get_current_heads())
+    return ",".join(heads) or None
 
 
 def head_revision() -> str | None:
-    """The newest revision shipped with this package."""
+    """The newest revision(s) shipped with this package (``a,b`` while branches are open)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    heads = sorted(ScriptDirectory.from_config(cfg).get_heads())
+    return ",".join(heads) or None
