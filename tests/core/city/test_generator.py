@@ -242,3 +242,12 @@ def test_bad_params_are_rejected() -> None:
         generate_city(CityParams(population=10))
     with pytest.raises(ValueError, match="days must be between 0 and 366"):
         generate_city(CityParams(population=5000, days=-1))
+
+
+def test_some_working_age_residents_are_registered_elsewhere(city: GeneratedCity) -> None:
+    home = city.persons.column("home_jurisdiction").to_pylist()
+    age = col(city.persons, "age")
+    elsewhere = np.array([h is not None for h in home])
+    assert 0.01 < elsewhere.mean() < 0.03  # 3 % of the 18-59 year-olds
+    assert ((age[elsewhere] >= 18) & (age[elsewhere] < 60)).all()
+    assert {h for h in home if h is not None} <= set(city.params.neighbour_cities)

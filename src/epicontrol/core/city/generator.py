@@ -205,6 +205,10 @@ def generate_city(params: CityParams, progress: Progress | None = None) -> Gener
     )
     code_chars = np.concatenate([np.full((n, 1), ord("P"), np.uint8), _digits(ids, 9)], axis=1)
     tiers = tuple(tier_of(f) for f in range(128))
+    working_age = (pop.age >= 18) & (pop.age < 60)
+    elsewhere = working_age & (rng.random(n) < params.registered_elsewhere_share)
+    neighbour = rng.integers(0, max(len(params.neighbour_cities), 1), size=n)
+    jurisdiction = np.where(elsewhere, neighbour, -1)
     persons = pa.table(
         {
             "id": pa.array(ids.astype(np.int32)),
@@ -220,6 +224,10 @@ def generate_city(params: CityParams, progress: Progress | None = None) -> Gener
             "id_number": _strings(id_chars),
             "special_flags": pa.array(pop.special_flags),
             "special_tier": _labels(pop.special_flags, tiers),
+            "home_jurisdiction": _labels(
+                np.where(jurisdiction < 0, len(params.neighbour_cities), jurisdiction),
+                (*params.neighbour_cities, None),
+            ),
         },
         schema=PERSONS,
     )

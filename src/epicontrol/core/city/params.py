@@ -85,6 +85,11 @@ class CityParams:
         default_factory=lambda: {"urban": (11.0, 21.0), "county": (6.0, 17.0)}
     )
     lab_tests_per_10k: tuple[float, float] = (250.0, 650.0)
+    #: Share of working-age residents registered in another city (floating
+    #: population, cross-city commuters), and those cities; regional
+    #: assistance lists (区域协查) for their contacts go there.
+    registered_elsewhere_share: float = 0.03
+    neighbour_cities: tuple[str, ...] = ("云江市", "宁海市", "南屏市", "莆阳市", "泉安市")
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the field and the rule it breaks."""
@@ -101,5 +106,11 @@ class CityParams:
             raise ValueError("districts: every share must be > 0 and the shares must sum to 1")
         if {d.kind for d in self.districts} - {"urban", "county"}:
             raise ValueError("districts: kind must be 'urban' or 'county'")
+        if not 0 <= self.registered_elsewhere_share <= 1:
+            raise ValueError("registered_elsewhere_share must be between 0 and 1")
+        if self.registered_elsewhere_share > 0 and not self.neighbour_cities:
+            raise ValueError(
+                "neighbour_cities must not be empty when registered_elsewhere_share > 0"
+            )
         if self.residents_per_community < 100:
             raise ValueError("residents_per_community must be >= 100")

@@ -131,6 +131,7 @@ PERSONS: Final = pa.schema(
         ("id_number", pa.string()),
         ("special_flags", pa.int16()),
         ("special_tier", pa.string()),
+        ("home_jurisdiction", pa.string()),
     ]
 )
 

@@ -180,6 +180,10 @@ class Person(Base):
     id_number: Mapped[str | None] = mapped_column(String(32))
     special_flags: Mapped[int] = mapped_column(SmallInteger, default=0)
     special_tier: Mapped[str | None] = mapped_column(String(8))
+    #: Jurisdiction (city) the person is registered in when it is not this one
+    #: (floating population, cross-city commuters); null = registered here.
+    #: Regional assistance (区域协查) lists go there.
+    home_jurisdiction: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         CheckConstraint("age >= 0 AND age <= 120", name="age"),

@@ -171,7 +171,7 @@ _VENUES = _Spec(VENUES_FILE, ("code", "type", "name", "building_code", "capacity
 _PERSONS = _Spec(
     PERSONS_FILE,
     ("code", "household_code", "building_code", "age", "sex", "occupation"),
-    ("org_venue_code", "group_label", "phone", "id_number", "special_flags"),
+    ("org_venue_code", "group_label", "phone", "id_number", "special_flags", "home_jurisdiction"),
 )
 _FACILITIES = _Spec(
     FACILITIES_FILE,

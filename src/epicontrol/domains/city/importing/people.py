@@ -141,9 +141,20 @@ def _read_persons(directory: Path, areas: _Areas, venues: _Venues, errors: _Erro
     buildings = areas.buildings
     n = 0
     for line, values in source.rows():
-        code, h_code_s, b_code, age_s, sex, occupation, org_code, label, phone, idn, flags_s = (
-            values
-        )
+        (
+            code,
+            h_code_s,
+            b_code,
+            age_s,
+            sex,
+            occupation,
+            org_code,
+            label,
+            phone,
+            idn,
+            flags_s,
+            jurisdiction,
+        ) = values
         # Fast paths for valid values; the checks report the others.
         if 0 < len(code) <= 64 and code not in seen:
             seen[code] = line
@@ -246,6 +257,7 @@ def _read_persons(directory: Path, areas: _Areas, venues: _Venues, errors: _Erro
                 idn or None,
                 flags,
                 _TIER_OF[flags],
+                check.optional_text(line, "home_jurisdiction", jurisdiction, 64),
             )
         )
         n += 1

@@ -200,6 +200,7 @@ def upgrade() -> None:
         sa.Column("id_number", sa.String(length=32), nullable=True),
         sa.Column("special_flags", sa.SmallInteger(), nullable=False),
         sa.Column("special_tier", sa.String(length=8), nullable=True),
+        sa.Column("home_jurisdiction", sa.String(length=64), nullable=True),
         sa.CheckConstraint("sex IN ('F', 'M')", name=op.f("ck_persons_sex")),
         sa.CheckConstraint(
             "special_tier IS NULL OR special_tier IN ('red', 'yellow', 'green')",
