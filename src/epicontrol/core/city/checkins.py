@@ -184,6 +184,15 @@ def _next(state: np.uint64) -> tuple[np.uint64, float]:
 
 
 @nb.njit(inline="always")
+def _put(out_v, out_in, out_out, j, venue, day0, start, end):  # type: ignore[no-untyped-def]
+    """Record a visit in slot ``j`` (day minutes → epoch minutes); returns ``end``."""
+    out_v[j] = venue
+    out_in[j] = day0 + start
+    out_out[j] = day0 + end
+    return end
+
+
+@nb.njit(inline="always")
 def _pick(vtype, units, u_level, u_venue, offsets, venues, base, n_units, level_cum):  # type: ignore[no-untyped-def]
     """A venue of ``vtype`` near ``units`` (community, street, district), or -1."""
     level = 0
@@ -262,11 +271,8 @@ def _kernel(  # type: ignore[no-untyped-def]
                 s, ud = _next(s)
                 st = t + 5 if works else t + 30
                 en = st + 10 + int(ud * 15.0)
-                out_v[base_i + k] = v
-                out_in[base_i + k] = day0 + st
-                out_out[base_i + k] = day0 + en
+                t = _put(out_v, out_in, out_out, base_i + k, v, day0, st, en)
                 k += 1
-                t = en
         if works:
             s, u = _next(s)
             if u < 0.12 and occ >= _OFFICE:  # commute through a transport hub
@@ -277,11 +283,8 @@ def _kernel(  # type: ignore[no-untyped-def]
                     s, ud = _next(s)
                     st = t + 10
                     en = st + 8 + int(ud * 17.0)
-                    out_v[base_i + k] = v
-                    out_in[base_i + k] = day0 + st
-                    out_out[base_i + k] = day0 + en
+                    t = _put(out_v, out_in, out_out, base_i + k, v, day0, st, en)
                     k += 1
-                    t = en
             s, u = _next(s)
             arrive = max(t + 15, start[occ] + int((u - 0.5) * 40.0))
             s, u = _next(s)
@@ -307,26 +310,19 @@ def _kernel(  # type: ignore[no-untyped-def]
                     n_units,
                     level_cum,
                 )
-                out_v[base_i + k] = org
-                out_in[base_i + k] = day0 + arrive
-                out_out[base_i + k] = day0 + 12 * 60
+                t = _put(out_v, out_in, out_out, base_i + k, org, day0, arrive, 12 * 60)
                 k += 1
-                t = 12 * 60
                 if v >= 0:
                     s, ud = _next(s)
                     st = t + 5
                     en = st + 30 + int(ud * 20.0)
-                    out_v[base_i + k] = v
-                    out_in[base_i + k] = day0 + st
-                    out_out[base_i + k] = day0 + en
+                    t = _put(out_v, out_in, out_out, base_i + k, v, day0, st, en)
                     k += 1
-                    t = en
                 arrive = t + 5
-            out_v[base_i + k] = org
-            out_in[base_i + k] = day0 + arrive
-            out_out[base_i + k] = day0 + min(leave, DAY_END - 60)
+            t = _put(
+                out_v, out_in, out_out, base_i + k, org, day0, arrive, min(leave, DAY_END - 60)
+            )
             k += 1
-            t = min(leave, DAY_END - 60)
             s, u = _next(s)
             n_errands = 0 if u < 0.15 else (1 if u < 0.6 else 2)
         else:
@@ -346,11 +342,8 @@ def _kernel(  # type: ignore[no-untyped-def]
                         s, ud = _next(s)
                         st = t + 20
                         en = st + 60 + int(ud * 150.0)
-                        out_v[base_i + k] = v
-                        out_in[base_i + k] = day0 + st
-                        out_out[base_i + k] = day0 + en
+                        t = _put(out_v, out_in, out_out, base_i + k, v, day0, st, en)
                         k += 1
-                        t = en
 
         first_errand = True
         for _e in range(n_errands):
@@ -390,11 +383,8 @@ def _kernel(  # type: ignore[no-untyped-def]
             en = st + d
             if en > DAY_END:
                 break
-            out_v[base_i + k] = v
-            out_in[base_i + k] = day0 + st
-            out_out[base_i + k] = day0 + en
+            t = _put(out_v, out_in, out_out, base_i + k, v, day0, st, en)
             k += 1
-            t = en
         counts[i] = k
     return out_v, out_in, out_out, counts
 

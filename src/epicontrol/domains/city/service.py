@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 from numpy.typing import NDArray
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -63,6 +64,45 @@ def city_out(city: City) -> CityOut:
     )
 
 
+#: Table of each city dataset, in the order that satisfies the foreign keys.
+CITY_TABLES: dict[str, str] = {
+    "areas": "areas",
+    "adjacency": "area_adjacency",
+    "households": "households",
+    "venues": "venues",
+    "groups": "groups",
+    "persons": "persons",
+    "facilities": "facilities",
+}
+
+
+def write_city_tables(
+    *,
+    session: Session,
+    city_row: City,
+    tables: dict[str, pa.Table],
+    on_progress: Progress | None = None,
+) -> dict[str, int]:
+    """Add ``city_row`` and bulk-write every city table (keys of :data:`CITY_TABLES`).
+
+    Used by the generator and the importer; flushes, never commits.
+    """
+    if set(tables) != set(CITY_TABLES):
+        raise ValueError(f"tables must be exactly {sorted(CITY_TABLES)}")
+    session.add(city_row)
+    session.flush()
+    connection = session.connection()
+    written: dict[str, int] = {}
+    for name, db_table in CITY_TABLES.items():
+
+        def advance(rows: int, _name: str = name) -> None:
+            if on_progress:
+                on_progress(_name, rows)
+
+        written[name] = bulk_insert(connection, db_table, tables[name], on_progress=advance)
+    return written
+
+
 def create_city(
     *, session: Session, city: GeneratedCity, days: int, on_progress: Progress | None = None
 ) -> WriteCounts:
@@ -73,38 +113,32 @@ def create_city(
     if get_city(session=session) is not None:
         raise CityError("the store already holds a city; use a fresh workspace or --replace")
     p = city.params
-    session.add(
-        City(
-            id=0,
-            name=p.name,
-            name_en=p.name_en,
-            epoch_utc=city.epoch.astimezone(UTC).replace(tzinfo=None),
-            timezone=p.timezone,
-            utc_offset_minutes=p.utc_offset_minutes,
-            source="generated",
-            seed=p.seed,
-            days=days,
-            created_at=datetime.now(UTC).replace(tzinfo=None),
-        )
+    city_row = City(
+        id=0,
+        name=p.name,
+        name_en=p.name_en,
+        epoch_utc=city.epoch.astimezone(UTC).replace(tzinfo=None),
+        timezone=p.timezone,
+        utc_offset_minutes=p.utc_offset_minutes,
+        source="generated",
+        seed=p.seed,
+        days=days,
+        created_at=datetime.now(UTC).replace(tzinfo=None),
     )
-    session.flush()
-    connection = session.connection()
-    written: dict[str, int] = {}
-    for name, table, db_table in (
-        ("areas", city.areas, "areas"),
-        ("adjacency", city.adjacency, "area_adjacency"),
-        ("households", city.households, "households"),
-        ("venues", city.venues, "venues"),
-        ("groups", city.groups, "groups"),
-        ("persons", city.persons, "persons"),
-        ("facilities", city.facilities, "facilities"),
-    ):
-
-        def advance(rows: int, _name: str = name) -> None:
-            if on_progress:
-                on_progress(_name, rows)
-
-        written[name] = bulk_insert(connection, db_table, table, on_progress=advance)
+    written = write_city_tables(
+        session=session,
+        city_row=city_row,
+        tables={
+            "areas": city.areas,
+            "adjacency": city.adjacency,
+            "households": city.households,
+            "venues": city.venues,
+            "groups": city.groups,
+            "persons": city.persons,
+            "facilities": city.facilities,
+        },
+        on_progress=on_progress,
+    )
     return WriteCounts(**written)
 
 

@@ -23,9 +23,8 @@ from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from ....core.city.schemas import ADJACENCY, AREA_LEVELS, AREAS, LEVEL
-from ....store.bulk import bulk_insert
 from ..models import City, ImportBatch
-from ..service import CityError, get_city
+from ..service import CityError, get_city, write_city_tables
 from .areas import _Areas, _read_adjacency, _read_areas, _read_city, _read_geometries
 from .base import (
     FILES,
@@ -171,32 +170,18 @@ def import_city(
         raise ImportRejected(errors.items)
 
     tables = {
-        "areas": ("areas", _areas_table(areas, geometries, people.persons, people.households)),
-        "adjacency": ("area_adjacency", _table(list(adjacency), ADJACENCY)),
-        "households": ("households", people.households),
-        "venues": ("venues", venues.table),
-        "groups": ("groups", people.groups),
-        "persons": ("persons", people.persons),
-        "facilities": ("facilities", facilities),
+        "areas": _areas_table(areas, geometries, people.persons, people.households),
+        "adjacency": _table(list(adjacency), ADJACENCY),
+        "households": people.households,
+        "venues": venues.table,
+        "groups": people.groups,
+        "persons": people.persons,
+        "facilities": facilities,
     }
-    counts = {name: table.num_rows for name, (_, table) in tables.items()}
+    counts = {name: table.num_rows for name, table in tables.items()}
     offset = city.epoch.utcoffset()
     assert offset is not None  # checked by _epoch
     now = datetime.now(UTC).replace(tzinfo=None)
-    session.add(
-        City(
-            id=0,
-            name=city.name,
-            name_en=city.name_en,
-            epoch_utc=city.epoch.astimezone(UTC).replace(tzinfo=None),
-            timezone=city.timezone,
-            utc_offset_minutes=int(offset.total_seconds()) // 60,
-            source="imported",
-            seed=None,
-            days=0,
-            created_at=now,
-        )
-    )
     session.add(
         ImportBatch(
             id=batch_id,
@@ -205,13 +190,17 @@ def import_city(
             counts=json.dumps(counts),
         )
     )
-    session.flush()
-    connection = session.connection()
-    for name, (db_table, table) in tables.items():
-
-        def advance(rows: int, _name: str = name) -> None:
-            if on_progress:
-                on_progress(_name, rows)
-
-        bulk_insert(connection, db_table, table, on_progress=advance)
+    city_row = City(
+        id=0,
+        name=city.name,
+        name_en=city.name_en,
+        epoch_utc=city.epoch.astimezone(UTC).replace(tzinfo=None),
+        timezone=city.timezone,
+        utc_offset_minutes=int(offset.total_seconds()) // 60,
+        source="imported",
+        seed=None,
+        days=0,
+        created_at=now,
+    )
+    write_city_tables(session=session, city_row=city_row, tables=tables, on_progress=on_progress)
     return ImportResult(batch_id=batch_id, unchanged=False, counts=counts)
