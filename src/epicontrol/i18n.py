@@ -98,9 +98,125 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "数据库版本：{revision}（最新 {head}）",
         "en": "Schema at {revision} (head {head})",
     },
+    "demo.surveillance": {"zh-CN": "监测预警演示", "en": "Early-warning drill"},
+    "demo.alert.signals": {"zh-CN": "异常信号", "en": "Signals"},
+    "demo.alert.recipients": {"zh-CN": "接收单位", "en": "Recipients"},
+    "demo.alert.message": {"zh-CN": "预警信息", "en": "Message"},
+    "demo.alert.latency": {"zh-CN": "数据到达至预警", "en": "Data to alert"},
     "demo.title": {
         "zh-CN": "epicontrol 演示：{name}（{persons:,} 人）",
         "en": "epicontrol demo: {name} ({persons:,} persons)",
+    },
+    # surveillance
+    "surveil.sep": {"zh-CN": "、", "en": ", "},
+    "surveil.level.blue": {"zh-CN": "蓝色", "en": "Blue"},
+    "surveil.level.yellow": {"zh-CN": "黄色", "en": "Yellow"},
+    "surveil.level.orange": {"zh-CN": "橙色", "en": "Orange"},
+    "surveil.level.red": {"zh-CN": "红色", "en": "Red"},
+    "surveil.signal.fever_clinic": {"zh-CN": "发热门诊就诊", "en": "fever-clinic visits"},
+    "surveil.signal.pharmacy_fever_drug": {
+        "zh-CN": "药店退热药销售",
+        "en": "pharmacy fever-drug sales",
+    },
+    "surveil.signal.school_absence": {"zh-CN": "学校缺课", "en": "school absences"},
+    "surveil.signal.lab_positive": {"zh-CN": "实验室检测阳性", "en": "laboratory positives"},
+    "surveil.status.raised": {"zh-CN": "已发出", "en": "raised"},
+    "surveil.status.acknowledged": {"zh-CN": "已签收", "en": "acknowledged"},
+    "surveil.status.investigating": {"zh-CN": "核查中", "en": "investigating"},
+    "surveil.status.closed": {"zh-CN": "已关闭", "en": "closed"},
+    "surveil.detail.alarm": {
+        "zh-CN": "{signal} {count}（预期上限 {bound}）",
+        "en": "{signal} {count} (expected at most {bound})",
+    },
+    "surveil.detail.lab": {"zh-CN": "{signal} {count} 例", "en": "{signal}: {count}"},
+    "surveil.message": {
+        "zh-CN": "【{level}预警】{area}：{details}，监测异常（{date}）。"
+        "请{recipients}立即核查处置。",
+        "en": "[{level} alert] {area}: aberrant {details} on {date}. "
+        "For {recipients} to verify and respond now.",
+    },
+    "surveil.no_file": {"zh-CN": "{path}：文件不存在", "en": "{path}: no such file"},
+    "surveil.ingest.reading": {
+        "zh-CN": "读取并校验监测数据",
+        "en": "Reading and checking the feed",
+    },
+    "surveil.ingest.writing": {"zh-CN": "写入数据湖", "en": "Writing to the lake"},
+    "surveil.ingest.evaluating": {
+        "zh-CN": "重新计算受影响的监测序列",
+        "en": "Re-evaluating the affected series",
+    },
+    "surveil.ingest.alerting": {"zh-CN": "生成并推送预警", "en": "Raising and routing alerts"},
+    "surveil.ingest.rejected": {
+        "zh-CN": "监测数据被拒绝：{n} 处错误，未写入任何数据",
+        "en": "Feed rejected: {n} errors; nothing was written",
+    },
+    "surveil.ingest.unchanged": {
+        "zh-CN": "这批数据（{batch}）已接收过，未做任何更改",
+        "en": "This batch ({batch}) was ingested before; nothing changed",
+    },
+    "surveil.ingest.done": {
+        "zh-CN": "已接收 {rows:,} 行，计算 {series:,} 条序列；新发预警 {raised}，更新 {updated}"
+        "（{seconds:.2f} 秒）",
+        "en": "Ingested {rows:,} rows, evaluated {series:,} series; {raised} alerts raised, "
+        "{updated} updated ({seconds:.2f} s)",
+    },
+    "surveil.detect.rejected": {
+        "zh-CN": "输入文件有 {n} 处错误",
+        "en": "The input file has {n} errors",
+    },
+    "surveil.detect.running": {"zh-CN": "运行 {detector}", "en": "Running {detector}"},
+    "surveil.detect.title": {"zh-CN": "{detector} 检测结果", "en": "{detector} results"},
+    "surveil.detect.summary": {
+        "zh-CN": "可评估 {rows:,} 个时间点，其中报警 {alarms:,} 个",
+        "en": "{rows:,} steps evaluated, {alarms:,} alarms",
+    },
+    "surveil.evaluate.running": {"zh-CN": "模拟评估", "en": "Evaluating"},
+    "surveil.evaluate.title": {
+        "zh-CN": "预警算法评估（{n} 个基线情景，每情景每规模 {r} 条序列）",
+        "en": "Detector evaluation ({n} baseline scenarios, {r} series per scenario and size)",
+    },
+    "surveil.evaluate.note": {
+        "zh-CN": "检出率、灵敏度、特异度按情景平均；延迟为检出疫情的中位天数；"
+        "用时 {seconds:.1f} 秒",
+        "en": "POD, sensitivity and specificity averaged over scenarios; delay = median days "
+        "to detection; {seconds:.1f} s",
+    },
+    "surveil.col.detector": {"zh-CN": "算法", "en": "Detector"},
+    "surveil.col.frequency": {"zh-CN": "频率", "en": "Frequency"},
+    "surveil.col.pod": {"zh-CN": "检出率", "en": "POD"},
+    "surveil.col.fpr": {"zh-CN": "假阳性率", "en": "FPR"},
+    "surveil.col.nominal": {"zh-CN": "名义水平", "en": "Nominal"},
+    "surveil.col.sensitivity": {"zh-CN": "灵敏度", "en": "Sensitivity"},
+    "surveil.col.specificity": {"zh-CN": "特异度", "en": "Specificity"},
+    "surveil.col.delay": {"zh-CN": "延迟（天）", "en": "Delay (days)"},
+    "surveil.col.id": {"zh-CN": "编号", "en": "ID"},
+    "surveil.col.level": {"zh-CN": "级别", "en": "Level"},
+    "surveil.col.status": {"zh-CN": "状态", "en": "Status"},
+    "surveil.col.outcome": {"zh-CN": "结论", "en": "Outcome"},
+    "surveil.col.area": {"zh-CN": "社区", "en": "Community"},
+    "surveil.col.signals": {"zh-CN": "异常信号", "en": "Signals"},
+    "surveil.col.date": {"zh-CN": "日期", "en": "Date"},
+    "surveil.col.latency": {"zh-CN": "时效", "en": "Latency"},
+    "surveil.col.recipients": {"zh-CN": "推送对象", "en": "Recipients"},
+    "surveil.col.message": {"zh-CN": "预警信息", "en": "Message"},
+    "surveil.alerts.title": {"zh-CN": "预警列表", "en": "Alerts"},
+    "surveil.latency": {
+        "zh-CN": "数据到达至预警发出 {seconds} 秒（{ok}）",
+        "en": "{seconds} s from data arrival to alert ({ok})",
+    },
+    "surveil.ok": {"zh-CN": "符合 1 小时标准", "en": "within the 1-hour standard"},
+    "surveil.late": {"zh-CN": "超过时限", "en": "later than the standard"},
+    "surveil.alert.moved": {
+        "zh-CN": "预警 {id} 状态：{status}（版本 {version}）",
+        "en": "Alert {id} is now {status} (version {version})",
+    },
+    "surveil.demo.injected": {
+        "zh-CN": "在{community}的发热门诊和药店退热药数据中注入疫情（{date}）",
+        "en": "Outbreak injected into {community}'s fever-clinic and pharmacy series ({date})",
+    },
+    "surveil.demo.alert": {
+        "zh-CN": "{level}预警已发出，数据到达至预警 {seconds:.2f} 秒",
+        "en": "{level} alert raised {seconds:.2f} s after the data arrived",
     },
 }
 

@@ -153,3 +153,15 @@ def test_import_command(tmp_path: Path, store_env: dict[str, str]) -> None:
     ]
     conflict = run("city", "import", str(bad), "-w", ws, "--json", code=3, env=store_env)
     assert "already holds a city" in conflict["error"]
+
+
+def test_demo_shows_the_alert_of_an_injected_outbreak(tmp_path: Path) -> None:
+    out = run("demo", "-w", str(tmp_path / "d"), "-n", "4000", "-d", "14", "--json")
+    drill = out["surveillance"]
+    alert = drill["alert"]
+    assert alert["area_id"] == drill["community_id"]
+    assert alert["level"] in ("blue", "yellow", "orange", "red")
+    assert {"fever_clinic", "pharmacy_fever_drug"} <= set(alert["signals"])
+    assert any(r["kind"] == "community" for r in alert["recipients"])
+    assert alert["message_zh"] and alert["message_en"]
+    assert 0 <= alert["latency_seconds"] < 3600 and alert["within_standard"] is True

@@ -15,12 +15,21 @@ from sqlalchemy.orm import Session
 from ..config import Settings
 from ..domains.city import service as city_service
 from ..domains.city.models import Person, Venue
+from ..domains.surveillance.service import SurveillanceError
 from ..i18n import t
 from ..store import lake
 from .city import load_summary, render_summary, run_generate
 from .common import JsonOpt, LangOpt, fail, open_store, out, print_json
+from .surveil import OutbreakDemo, outbreak_demo
 
-WORKSPACE_FILES = {"epicontrol.db", "epicontrol.db-wal", "epicontrol.db-shm", "lake"}
+WORKSPACE_FILES = {
+    "epicontrol.db",
+    "epicontrol.db-wal",
+    "epicontrol.db-shm",
+    "lake",
+    "feeds",
+    "reports",
+}
 
 
 def _fresh(workspace: Path, as_json: bool) -> None:
@@ -81,6 +90,15 @@ def demo(
     ).fetchall()
     syndromic_rows = con.execute("SELECT count(*) FROM syndromic").fetchone()
     n_syndromic = int(syndromic_rows[0]) if syndromic_rows else 0
+    con.close()
+
+    # Surveillance: tomorrow's feed with an outbreak in the most populous community.
+    outbreak: OutbreakDemo | None = None
+    outbreak_note = ""
+    try:
+        outbreak = outbreak_demo(settings)
+    except SurveillanceError as exc:  # e.g. too few days of history for the detectors
+        outbreak_note = str(exc)
 
     if as_json:
         print_json(
@@ -96,6 +114,7 @@ def demo(
                     ],
                 },
                 "person_sample": person,
+                "surveillance": outbreak if outbreak is not None else {"error": outbreak_note},
             }
         )
         return
@@ -123,6 +142,11 @@ def demo(
         b_table.add_row(r[0], f"{r[1]:,}", f"{r[2]:,}", f"{r[3]}")
     out.print(b_table)
 
+    if outbreak is not None:
+        render_outbreak(outbreak, lang)
+    else:
+        out.print(f"[bold]{t('demo.surveillance', lang)}[/]: {outbreak_note}")
+
     p_table = Table(title=t("person.sample", lang), show_header=False)
     for key in (
         "id",
@@ -138,3 +162,25 @@ def demo(
     ):
         p_table.add_row(key, str(getattr(person, key)))
     out.print(p_table)
+
+
+def render_outbreak(outbreak: OutbreakDemo, lang: str) -> None:
+    """The injected outbreak and the alert it raised: level, recipients, message, latency."""
+    alert = outbreak.alert
+    out.print(f"[bold]{t('demo.surveillance', lang)}[/]")
+    out.print(t("surveil.demo.injected", lang, community=outbreak.community, date=outbreak.date))
+    level = t(f"surveil.level.{alert.level}", lang)
+    out.print(t("surveil.demo.alert", lang, level=level, seconds=alert.latency_seconds))
+    table = Table(show_header=False)
+    table.add_row(t("demo.alert.signals", lang), ", ".join(alert.signals))
+    recipients = ", ".join(
+        str(r["name_en"] if lang == "en" and r.get("name_en") else r["name"])
+        for r in alert.recipients
+    )
+    table.add_row(t("demo.alert.recipients", lang), recipients)
+    table.add_row(
+        t("demo.alert.message", lang), alert.message_en if lang == "en" else alert.message_zh
+    )
+    verdict = t("ok" if alert.within_standard else "shortfall", lang)
+    table.add_row(t("demo.alert.latency", lang), f"{alert.latency_seconds:.2f} s ({verdict})")
+    out.print(table)

@@ -1,0 +1,1 @@
+"""Surveillance: ingest of syndromic feeds, alerts with their lifecycle and routing."""
