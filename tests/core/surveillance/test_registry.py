@@ -74,9 +74,9 @@ def test_each_detector_runs_through_the_registry(name: str) -> None:
 
 def test_farrington_is_the_improved_algorithm() -> None:
     spec = detector("farrington")
-    assert dict(spec.preset) == farrington.NOUFAILY_DEFAULTS
+    assert dict(spec.preset) == {**farrington.NOUFAILY_DEFAULTS, "threshold_method": "muan"}
     defaults = {p.name: p.default for p in spec.params}
-    assert defaults["no_periods"] == 10 and defaults["threshold_method"] == "nbPlugin"
+    assert defaults["no_periods"] == 10 and defaults["threshold_method"] == "muan"
     assert defaults["past_weeks_not_included"] == 26
 
 
