@@ -107,6 +107,172 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "epicontrol 演示：{name}（{persons:,} 人）",
         "en": "epicontrol demo: {name} ({persons:,} persons)",
     },
+    # tracing
+    "tracing.status.confirmed": {"zh-CN": "确诊", "en": "Confirmed"},
+    "tracing.status.suspected": {"zh-CN": "疑似", "en": "Suspected"},
+    "tracing.status.asymptomatic": {"zh-CN": "无症状感染者", "en": "Asymptomatic"},
+    "tracing.sex.F": {"zh-CN": "女", "en": "female"},
+    "tracing.sex.M": {"zh-CN": "男", "en": "male"},
+    "tracing.anchor.onset": {"zh-CN": "发病时间", "en": "Symptom onset"},
+    "tracing.anchor.sample": {"zh-CN": "采样时间", "en": "Sampled"},
+    "tracing.category.close": {"zh-CN": "密接", "en": "Close contacts"},
+    "tracing.category.secondary": {"zh-CN": "次密接", "en": "Secondary contacts"},
+    "tracing.category.general": {"zh-CN": "一般接触者", "en": "General contacts"},
+    "tracing.category.yellow_code": {"zh-CN": "黄码人员", "en": "Yellow code"},
+    "tracing.relation.household": {"zh-CN": "同住", "en": "household"},
+    "tracing.relation.meal": {"zh-CN": "同餐", "en": "same meal"},
+    "tracing.relation.travel": {"zh-CN": "同行", "en": "travelled together"},
+    "tracing.relation.colleague": {"zh-CN": "同事", "en": "colleague"},
+    "tracing.relation.classmate": {"zh-CN": "同学", "en": "classmate"},
+    "tracing.relation.vehicle": {"zh-CN": "同乘", "en": "same vehicle"},
+    "tracing.relation.companion": {"zh-CN": "同伴", "en": "companion"},
+    "tracing.relation.tour": {"zh-CN": "同游", "en": "same tour"},
+    "tracing.relation.worksite": {"zh-CN": "同工", "en": "same work site"},
+    "tracing.relation.toilet": {"zh-CN": "同厕", "en": "shared toilet"},
+    "tracing.relation.venue": {"zh-CN": "同场所", "en": "same venue"},
+    "tracing.detail": {"zh-CN": "{relation} {n} 人", "en": "{n} {relation}"},
+    "tracing.none": {"zh-CN": "无", "en": "none"},
+    "tracing.summary.case": {
+        "zh-CN": "{status}病例 {case_id}，{sex}，{age} 岁，现住{district}{community}。"
+        "{anchor_label}{anchor}，感染期按 {start} 至 {end} 计。",
+        "en": "{status} case {case_id}: {sex}, aged {age}, living in {community}, {district}. "
+        "{anchor_label} {anchor}; infectious window {start} to {end}.",
+    },
+    "tracing.summary.visits": {
+        "zh-CN": "感染期内扫码 {visits} 次，涉及 {venues} 个场所，"
+        "停留最久的是{venue}（{minutes} 分钟）。",
+        "en": "In the window the case checked in {visits} times at {venues} venues; "
+        "the longest stay was at {venue} ({minutes} min).",
+    },
+    "tracing.summary.no_visits": {
+        "zh-CN": "感染期内没有扫码记录。",
+        "en": "The case has no check-ins in the infectious window.",
+    },
+    "tracing.summary.contacts": {
+        "zh-CN": "判定密接 {close} 人（{detail}），次密接 {secondary} 人，"
+        "一般接触者 {general} 人，赋黄码 {yellow} 人。",
+        "en": "Tracing found {close} close contacts ({detail}), {secondary} secondary "
+        "contacts, {general} general contacts and {yellow} yellow-code persons.",
+    },
+    "tracing.summary.routing": {
+        "zh-CN": "接触者分布在 {communities} 个社区，由所在社区网格员上门管控；"
+        "其中 {elsewhere} 人户籍在外地，列入区域协查名单。",
+        "en": "Contacts live in {communities} communities, whose grid workers visit them; "
+        "{elsewhere} are registered in other cities and go on regional-assistance lists.",
+    },
+    "tracing.summary.deadline": {
+        "zh-CN": "按 1+4+6+24 要求：{core} 前完成核心信息，{transfer} 前完成密接和次密接"
+        "转运隔离，{screen} 前完成重点人群排查。",
+        "en": "Under the 1+4+6+24 playbook: core information by {core}, close and secondary "
+        "contacts transferred by {transfer}, key populations screened by {screen}.",
+    },
+    "tracing.report.title": {
+        "zh-CN": "病例 {case_id} 流调报告",
+        "en": "Case {case_id}: tracing report",
+    },
+    "tracing.report.generated": {"zh-CN": "生成于", "en": "generated"},
+    "tracing.report.investigation": {"zh-CN": "流调", "en": "investigation"},
+    "tracing.report.summary": {"zh-CN": "一报告：流调报告", "en": "Report"},
+    "tracing.report.person": {"zh-CN": "病例", "en": "Case"},
+    "tracing.report.home": {"zh-CN": "住址", "en": "Home"},
+    "tracing.report.phone": {"zh-CN": "手机号", "en": "Phone"},
+    "tracing.report.id_number": {"zh-CN": "身份证号", "en": "ID number"},
+    "tracing.report.isolated": {"zh-CN": "隔离时间", "en": "Isolated"},
+    "tracing.report.reported": {"zh-CN": "报告时间", "en": "Reported"},
+    "tracing.report.window": {"zh-CN": "感染期", "en": "Infectious window"},
+    "tracing.report.figure": {"zh-CN": "一图：活动轨迹与地图", "en": "Map and timeline"},
+    "tracing.report.map": {
+        "zh-CN": "到访场所与接触者居住社区",
+        "en": "Venues and the contacts' home communities",
+    },
+    "tracing.report.legend.visited": {"zh-CN": "病例到访场所", "en": "visited by the case"},
+    "tracing.report.legend.exposure": {"zh-CN": "次密接暴露场所", "en": "other exposure venue"},
+    "tracing.report.legend.homes": {"zh-CN": "接触者居住社区", "en": "contacts' communities"},
+    "tracing.report.timeline": {"zh-CN": "活动轨迹（扫码记录）", "en": "Timeline (check-ins)"},
+    "tracing.report.per_day": {
+        "zh-CN": "接触者按首次暴露日期",
+        "en": "Contacts by day of first exposure",
+    },
+    "tracing.report.by_relation": {"zh-CN": "按接触方式", "en": "By relation"},
+    "tracing.report.table": {"zh-CN": "一表：接触者名单", "en": "Contact table"},
+    "tracing.report.col.time": {"zh-CN": "时间", "en": "Time"},
+    "tracing.report.col.venue": {"zh-CN": "场所", "en": "Venue"},
+    "tracing.report.col.minutes": {"zh-CN": "停留（分钟）", "en": "Minutes"},
+    "tracing.report.col.contacts": {"zh-CN": "接触者", "en": "Contacts"},
+    "tracing.report.col.relation": {"zh-CN": "接触方式", "en": "Relation"},
+    "tracing.report.col.person": {"zh-CN": "人员", "en": "Person"},
+    "tracing.report.col.first": {"zh-CN": "首次暴露", "en": "First exposure"},
+    "tracing.report.col.last": {"zh-CN": "末次暴露", "en": "Last exposure"},
+    "tracing.report.col.overlap": {"zh-CN": "重叠（分钟）", "en": "Overlap (min)"},
+    "tracing.report.col.via": {"zh-CN": "经由密接", "en": "Via close contact"},
+    "tracing.report.col.priority": {"zh-CN": "优先级", "en": "Priority"},
+    "tracing.report.registered": {"zh-CN": "户籍 {city}", "en": "registered in {city}"},
+    "tracing.report.more": {
+        "zh-CN": "另有 {n} 人未列出，完整名单见 JSON 文件",
+        "en": "{n} more not shown; the JSON file has the full list",
+    },
+    "tracing.report.rules": {"zh-CN": "判定规则", "en": "Rules"},
+    "tracing.report.index": {"zh-CN": "扫码索引版本", "en": "check-in index"},
+    "tracing.report.written": {
+        "zh-CN": "流调报告已写入：{html}（JSON：{json}）",
+        "en": "Report written: {html} (JSON: {json})",
+    },
+    "tracing.index.load": {
+        "zh-CN": "载入扫码索引与登记信息",
+        "en": "Loading the check-in index and registries",
+    },
+    "tracing.index.build": {"zh-CN": "建立扫码时空索引", "en": "Indexing check-ins"},
+    "tracing.checkins.bad": {
+        "zh-CN": "扫码数据有误：{total} 条记录违反规则，未建立索引",
+        "en": "Bad check-ins: {total} rows break a rule; no index was built",
+    },
+    "tracing.case.done": {
+        "zh-CN": "病例 {case_id}（人员 {person_id}）：密接 {close}，次密接 {secondary}，"
+        "一般接触者 {general}，黄码 {yellow}",
+        "en": "Case {case_id} (person {person_id}): {close} close, {secondary} secondary, "
+        "{general} general, {yellow} yellow code",
+    },
+    "tracing.case.window": {
+        "zh-CN": "感染期 {start} 至 {end}",
+        "en": "Infectious window {start} to {end}",
+    },
+    "tracing.run.progress": {"zh-CN": "流调 {n} 例", "en": "Tracing {n} cases"},
+    "tracing.run.rejected": {
+        "zh-CN": "病例文件被拒绝：{n} 处错误，未写入任何数据",
+        "en": "Case file rejected: {n} errors; nothing was written",
+    },
+    "tracing.run.failed": {
+        "zh-CN": "第 {line} 行病例写入失败：{error}；之前的病例已保存，可安全重跑",
+        "en": "Writing the case on line {line} failed: {error}; earlier cases are saved, "
+        "re-running is safe",
+    },
+    "tracing.run.distinct": {
+        "zh-CN": "去重后：密接 {close}，次密接 {secondary}，一般接触者 {general}，黄码 {yellow}，"
+        "共 {persons} 人",
+        "en": "Distinct persons: {close} close, {secondary} secondary, {general} general, "
+        "{yellow} yellow code; {persons} in all",
+    },
+    "tracing.run.done": {
+        "zh-CN": "已完成 {n} 例流调，用时 {seconds:.1f} 秒",
+        "en": "Traced {n} cases in {seconds:.1f} s",
+    },
+    "tracing.assist.written": {
+        "zh-CN": "协查名单 {destination}：{rows} 人 → {path}",
+        "en": "Assistance list for {destination}: {rows} persons → {path}",
+    },
+    "tracing.assist.none": {"zh-CN": "没有需要发出的协查名单", "en": "No assistance lists to send"},
+    "tracing.assist.rejected": {
+        "zh-CN": "协查名单被拒绝：{n} 处错误，未做任何记录",
+        "en": "Assistance list rejected: {n} errors; nothing was recorded",
+    },
+    "tracing.assist.matched": {
+        "zh-CN": "共 {rows} 行：匹配 {matched}，多人匹配 {ambiguous}，未匹配 {unmatched}",
+        "en": "{rows} rows: {matched} matched, {ambiguous} ambiguous, {unmatched} unmatched",
+    },
+    "tracing.assist.before": {"zh-CN": "（这份名单此前已接收）", "en": " (received before)"},
+    "tracing.assist.status.matched": {"zh-CN": "已匹配", "en": "matched"},
+    "tracing.assist.status.ambiguous": {"zh-CN": "多人匹配", "en": "ambiguous"},
+    "tracing.assist.status.unmatched": {"zh-CN": "未匹配", "en": "unmatched"},
     # surveillance
     "surveil.sep": {"zh-CN": "、", "en": ", "},
     "surveil.level.blue": {"zh-CN": "蓝色", "en": "Blue"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import city, db, surveil
+from . import city, db, surveil, trace
 from .demo import demo
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.add_typer(city.app, name="city")
 app.add_typer(db.app, name="db")
 app.add_typer(surveil.app, name="surveil")
+app.add_typer(trace.app, name="trace")
 app.command("demo")(demo)
 
 if __name__ == "__main__":  # pragma: no cover
