@@ -103,6 +103,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "demo.alert.recipients": {"zh-CN": "接收单位", "en": "Recipients"},
     "demo.alert.message": {"zh-CN": "预警信息", "en": "Message"},
     "demo.alert.latency": {"zh-CN": "数据到达至预警", "en": "Data to alert"},
+    "demo.tracing": {
+        "zh-CN": "流调演示：确诊病例的密接、次密接、一般接触者与赋码",
+        "en": "Tracing drill: close, secondary and general contacts and yellow codes of cases",
+    },
+    "demo.tracing.case": {"zh-CN": "病例（人员、职业）", "en": "Case (person, occupation)"},
+    "demo.tracing.close": {"zh-CN": "密接", "en": "Close"},
+    "demo.tracing.secondary": {"zh-CN": "次密接", "en": "Secondary"},
+    "demo.tracing.general": {"zh-CN": "一般接触者", "en": "General"},
+    "demo.tracing.yellow_code": {"zh-CN": "赋黄码", "en": "Yellow code"},
+    "demo.tracing.relations": {"zh-CN": "按关系", "en": "By relation"},
     "demo.title": {
         "zh-CN": "epicontrol 演示：{name}（{persons:,} 人）",
         "en": "epicontrol demo: {name} ({persons:,} persons)",

@@ -165,3 +165,11 @@ def test_demo_shows_the_alert_of_an_injected_outbreak(tmp_path: Path) -> None:
     assert any(r["kind"] == "community" for r in alert["recipients"])
     assert alert["message_zh"] and alert["message_en"]
     assert 0 <= alert["latency_seconds"] < 3600 and alert["within_standard"] is True
+    traced = out["tracing"]
+    assert len(traced) == 3
+    for case in traced:
+        assert set(case["counts"]) >= {"close", "secondary", "general", "yellow_code"}
+        assert case["by_relation"]["close"].get("household", 0) >= 0
+        assert Path(case["report_html"]).is_file() and Path(case["report_json"]).is_file()
+    # the first case's own venues are the risk venues: someone stayed there 4 h or more
+    assert traced[0]["counts"]["yellow_code"] > 0

@@ -20,6 +20,7 @@ from ..i18n import t
 from ..store import lake
 from .city import load_summary, render_summary, run_generate
 from .common import JsonOpt, LangOpt, fail, open_store, out, print_json
+from .demo_tracing import render_tracing, tracing_demo
 from .surveil import OutbreakDemo, outbreak_demo
 
 WORKSPACE_FILES = {
@@ -92,6 +93,9 @@ def demo(
     n_syndromic = int(syndromic_rows[0]) if syndromic_rows else 0
     con.close()
 
+    # Tracing: a few confirmed cases, traced and reported.
+    traced = tracing_demo(settings, days=days)
+
     # Surveillance: tomorrow's feed with an outbreak in the most populous community.
     outbreak: OutbreakDemo | None = None
     outbreak_note = ""
@@ -114,6 +118,7 @@ def demo(
                     ],
                 },
                 "person_sample": person,
+                "tracing": traced,
                 "surveillance": outbreak if outbreak is not None else {"error": outbreak_note},
             }
         )
@@ -142,6 +147,7 @@ def demo(
         b_table.add_row(r[0], f"{r[1]:,}", f"{r[2]:,}", f"{r[3]}")
     out.print(b_table)
 
+    render_tracing(traced, lang)
     if outbreak is not None:
         render_outbreak(outbreak, lang)
     else:
