@@ -173,3 +173,16 @@ def test_empty_index() -> None:
     empty = CheckinIndex.build([], n_persons=3, n_venues=2)
     assert (empty.n_checkins, empty.t_min, empty.t_max) == (0, 0, 0)
     assert empty.at_venue(1, 0, 10)[0].tolist() == []
+
+
+def test_a_source_that_changes_between_passes_is_rejected() -> None:
+    class Changing:
+        calls = 0
+
+        def __iter__(self) -> Iterator[pa.RecordBatch]:
+            self.calls += 1
+            person = 0 if self.calls <= 2 else 5  # out of range when placing
+            return iter(table([(person, 0, 1, 2)]).to_batches())
+
+    with pytest.raises(ValueError, match="changed between the two passes"):
+        CheckinIndex.build(Changing(), n_persons=1, n_venues=1)

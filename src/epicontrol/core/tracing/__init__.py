@@ -11,6 +11,8 @@
   cases, one Arrow row per contacted person and category.
 * :mod:`.chains` — :func:`~.chains.transmission_graph`: cases linked through
   their contacts, clusters and generations, exported as JSON and GraphML.
+* :mod:`.inputs` (cases, registry and their checks), :mod:`.kernels` (the
+  numba loops) and :mod:`.table` (the contact table) serve :mod:`.engine`.
 
 The definitions (what exactly makes a contact, and every output field) are
 written out in :mod:`.engine`'s docstring; ``tests/core/tracing`` checks them

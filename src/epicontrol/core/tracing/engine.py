@@ -82,6 +82,16 @@ from . import kernels as K
 from .index import CheckinIndex, balanced_ranges, default_threads
 from .inputs import INT32_MAX, CaseInput, Cases, Registry, as_int, check_cases, check_risk
 from .rules import TracingRules
+from .table import (
+    CLASSMATE,
+    COLLEAGUE,
+    CONTACT_SCHEMA,
+    HOUSEHOLD,
+    VENUE,
+    Rows,
+    SecondaryRows,
+    contact_table,
+)
 
 __all__ = [
     "CONTACT_SCHEMA",
@@ -94,24 +104,6 @@ __all__ = [
 
 I32 = NDArray[np.int32]
 I64 = NDArray[np.int64]
-CATEGORIES = ("close", "secondary", "general", "yellow_code")
-RELATIONS = ("household", "classmate", "colleague", "venue")
-HOUSEHOLD, CLASSMATE, COLLEAGUE, VENUE = range(4)
-
-CONTACT_SCHEMA = pa.schema(
-    [
-        ("person_id", pa.int32()),
-        ("category", pa.string()),
-        ("relation", pa.string()),
-        ("case_ids", pa.list_(pa.int32())),
-        ("first_exposure", pa.int32()),
-        ("last_exposure", pa.int32()),
-        ("overlap_minutes", pa.int32()),
-        ("venue_id", pa.int32()),
-        ("via_person", pa.int32()),
-        ("priority", pa.int8()),
-    ]
-)
 VENUE_CONTACT_SCHEMA = pa.schema(
     [
         ("case_id", pa.int32()),
@@ -128,45 +120,54 @@ VENUE_CONTACT_SCHEMA = pa.schema(
 class _Links(NamedTuple):
     """Link records (:data:`kernels.REC_FIELDS`) and, for venue links, the category."""
 
-    rec: NDArray[np.int32]  # (n, 6)
+    rec: NDArray[np.int32]  # (6, n)
     cat: NDArray[np.int8]  # 0 close, 1 general
 
 
-class _Rows(NamedTuple):
-    """One row per person from :func:`kernels.aggregate`."""
-
-    person: I32
-    rel: NDArray[np.int8]
-    first: I64
-    last: I64
-    overlap: I64
-    venue: I32
-    case_off: I64
-    case_val: I32  # case indices
-
-
 def _aggregate(
-    links: _Links, want: int, skip: NDArray[np.bool_], extra: NDArray[np.int32], n_persons: int
-) -> _Rows:
+    links: _Links,
+    want: int,
+    skip: NDArray[np.bool_],
+    extra: NDArray[np.int32],
+    n_persons: int,
+    pool: ThreadPoolExecutor,
+    threads: int,
+) -> Rows:
     """One row per person from the venue links of category ``want`` and ``extra`` records.
 
-    Venue links to persons marked in ``skip`` are left out.
+    Venue links to persons marked in ``skip`` are left out.  Person ranges
+    with similar numbers of links are merged in parallel.
     """
     count = np.zeros(n_persons + 1, dtype=np.int64)
     rows = K.aggregate_count(links.rec, links.cat, want, skip, extra, count)
-    srt = np.empty((int(count[-1]), 6), dtype=np.int32)
-    out = _Rows(
+    srt = np.empty((int(count[-1]), 6), dtype=np.int32)  # person order, one record a row
+    out = Rows(
         np.empty(rows, np.int32),
         np.empty(rows, np.int8),
         np.empty(rows, np.int64),
         np.empty(rows, np.int64),
         np.empty(rows, np.int64),
         np.empty(rows, np.int32),
-        np.empty(rows + 1, np.int64),
+        np.zeros(rows + 1, np.int64),
         np.empty(len(srt), np.int32),
     )
-    k = K.aggregate(links.rec, links.cat, want, skip, extra, count, srt, *out)
-    return out._replace(case_val=out.case_val[:k])
+    c_len = np.empty(rows, np.int64)
+    ranges = balanced_ranges(count, threads)
+    has = np.diff(count) > 0
+    first_row = np.r_[0, np.cumsum(has)][[r[0] for r in ranges]] if ranges else []
+
+    def work(task: tuple[tuple[int, int], int]) -> None:
+        (p0, p1), r0 = task
+        K.aggregate(
+            links.rec, links.cat, want, skip, extra, count, p0, p1, r0, srt,
+            *out[:6], c_len, out.case_val,
+        )  # fmt: skip
+
+    list(pool.map(work, zip(ranges, first_row, strict=True)))
+    np.cumsum(c_len, out=out.case_off[1:])
+    starts = count[:-1][has]  # where each row's case indices were written
+    idx = np.repeat(starts - out.case_off[:-1], c_len) + np.arange(out.case_off[-1])
+    return out._replace(case_val=out.case_val[idx])
 
 
 class _Scratch:
@@ -218,7 +219,7 @@ def _venue_links(
     tasks = [(i, min(n, i + size)) for i in range(0, n, size)]
     tables = [_Scratch(1 << 16) for _ in range(min(threads, len(tasks)))]
     counts = np.zeros(n + 1, dtype=np.int64)
-    out = _Links(np.empty((0, 6), np.int32), np.empty(0, np.int8))
+    out = _Links(np.empty((6, 0), np.int32), np.empty(0, np.int8))
 
     def work(task: tuple[int, int], table: _Scratch, fill: bool, off: I64) -> None:
         c = task[0]
@@ -244,7 +245,7 @@ def _venue_links(
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts[:n], out=offsets[1:])
     total = int(offsets[-1])
-    out = _Links(np.empty((total, 6), np.int32), np.empty(total, np.int8))
+    out = _Links(np.empty((6, total), np.int32), np.empty(total, np.int8))
     _run(pool, tasks, lambda t, s: work(t, s, True, offsets), tables, done)
     return out
 
@@ -276,12 +277,13 @@ def venue_contacts(
     category = pa.DictionaryArray.from_arrays(
         pa.array(links.cat), pa.array(["close", "general"], pa.string())
     )
+    dense = np.array_equal(cs.ids, np.arange(len(cs.ids)))  # case id = case index
     return pa.table(
         [
-            pa.array(cs.ids[rec[:, 1]]),
-            pa.array(np.ascontiguousarray(rec[:, 0])),
+            pa.array(rec[1] if dense else cs.ids[rec[1]]),
+            pa.array(rec[0]),
             category,
-            *(pa.array(np.ascontiguousarray(rec[:, j])) for j in (2, 3, 4, 5)),
+            *(pa.array(rec[j]) for j in (2, 3, 4, 5)),
         ],
         schema=VENUE_CONTACT_SCHEMA,
     )
@@ -301,14 +303,14 @@ def _registry_links(
     index: CheckinIndex, registry: Registry, cs: Cases, rules: TracingRules
 ) -> NDArray[np.int32]:
     """Close household and classmate/colleague link records (venue = ``-1 - relation``)."""
-    parts = [np.empty((0, 6), np.int32)]
+    parts = [np.empty((6, 0), np.int32)]
     if rules.household:
         keys, off, members = _subset_csr(registry.household, registry.household[cs.person])
         case, person, first, last = K.household_links(
             cs.person, cs.start, cs.end, registry.household, keys, off, members
         )
         rel = np.full(len(case), -1 - HOUSEHOLD)
-        parts.append(np.column_stack([person, case, first, last, last - first, rel]))
+        parts.append(np.stack([person, case, first, last, last - first, rel]))
     if rules.groups:
         keys, off, members = _subset_csr(registry.group, registry.group[cs.person])
         case, person, first, last, ov = K.group_links(
@@ -319,31 +321,21 @@ def _registry_links(
             kind = np.full(len(case), COLLEAGUE)
         else:
             kind = np.where(registry.group_kind[registry.group[person]] == 0, CLASSMATE, COLLEAGUE)
-        parts.append(np.column_stack([person, case, first, last, ov, -1 - kind]))
-    rec = np.concatenate([np.minimum(p, INT32_MAX).astype(np.int32) for p in parts])
+        parts.append(np.stack([person, case, first, last, ov, -1 - kind]))
+    rec = np.concatenate([np.minimum(p, INT32_MAX).astype(np.int32) for p in parts], axis=1)
     return np.ascontiguousarray(rec)
-
-
-class _Secondary(NamedTuple):
-    person: I32
-    rel: NDArray[np.int8]
-    first: I64
-    last: I64
-    overlap: I64
-    venue: I32
-    via: I32
 
 
 def _secondary(
     index: CheckinIndex,
     registry: Registry,
-    close: _Rows,
+    close: Rows,
     is_case: NDArray[np.bool_],
     rules: TracingRules,
     until: int,
     pool: ThreadPoolExecutor,
     threads: int,
-) -> _Secondary:
+) -> SecondaryRows:
     """Secondary contacts (see the module docstring)."""
     n = index.n_persons
     state = np.full(n, K.TARGET, dtype=np.int64)
@@ -404,7 +396,7 @@ def _secondary(
     has_hh = hh_first < K.NO_TIME
     persons = np.flatnonzero(has_hh | (first < K.NO_TIME)).astype(np.int32)
     h = has_hh[persons]
-    return _Secondary(
+    return SecondaryRows(
         person=persons,
         rel=np.where(h, HOUSEHOLD, VENUE).astype(np.int8),
         first=np.minimum(hh_first[persons], first[persons]),
@@ -513,17 +505,18 @@ def trace(
         lap("first_order")
         extra = _registry_links(index, registry, cs, rules)
         lap("registry")
-        close = _aggregate(links, 0, np.zeros(n, np.bool_), extra, n)
+        close = _aggregate(links, 0, np.zeros(n, np.bool_), extra, n, pool, workers)
         is_close = np.zeros(n, dtype=np.bool_)
         is_close[close.person] = True
-        general = _aggregate(links, 1, is_close, extra[:0], n)  # close persons are not general
+        no_extra = np.empty((6, 0), np.int32)  # close persons are not general:
+        general = _aggregate(links, 1, is_close, no_extra, n, pool, workers)
         del links, extra
         e32, e64 = np.empty(0, np.int32), np.empty(0, np.int64)
         lap("aggregate")
         if rules.secondary and len(close.person):
             sec = _secondary(index, registry, close, is_case, rules, until, pool, workers)
         else:
-            sec = _Secondary(e32, np.empty(0, np.int8), e64, e64, e64, e32, e32)
+            sec = SecondaryRows(e32, np.empty(0, np.int8), e64, e64, e64, e32, e32)
         lap("secondary")
     yel = _yellow(index, venues, (w_start, w_end), is_case, rules) if len(venues) else None
     lap("yellow")
@@ -532,79 +525,3 @@ def trace(
     if progress is not None:
         progress(len(cs.ids))
     return table
-
-
-def _gather(off: I64, val: I32, rows: NDArray[np.integer[Any]]) -> tuple[I64, I32]:
-    """The CSR lists ``rows`` of (``off``, ``val``), as a new CSR."""
-    lengths = off[rows + 1] - off[rows]
-    out_off = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=out_off[1:])
-    idx = np.repeat(off[rows] - out_off[:-1], lengths) + np.arange(out_off[-1], dtype=np.int64)
-    return out_off, val[idx]
-
-
-def _strings(codes: NDArray[Any], labels: tuple[str, ...]) -> pa.Array:
-    indices = pa.array(np.asarray(codes, dtype=np.int8))
-    return pa.DictionaryArray.from_arrays(indices, pa.array(labels)).cast(pa.string())
-
-
-def contact_table(
-    cs: Cases,
-    close: _Rows,
-    general: _Rows,
-    sec: _Secondary,
-    yel: tuple[I32, I64, I64, I64, I32] | None,
-) -> pa.Table:
-    """Assemble :data:`CONTACT_SCHEMA` rows: category by category, each by person id."""
-    top = (close.rel == HOUSEHOLD) | (np.diff(close.case_off) > 1)
-    none = np.full(len(close.person), -1, np.int32)
-    blocks: list[tuple[Any, ...]] = [
-        (0, close.person, close.rel, close.first, close.last, close.overlap, close.venue, none,
-         (close.case_off, close.case_val), np.where(top, 1, 2)),
-        (1, sec.person, sec.rel, sec.first, sec.last, sec.overlap, sec.venue, sec.via,
-         _gather(close.case_off, close.case_val, np.searchsorted(close.person, sec.via)), 3),
-        (2, general.person, VENUE, general.first, general.last, general.overlap, general.venue,
-         -1, (general.case_off, general.case_val), 5),
-    ]  # fmt: skip
-    if yel is not None:
-        m = len(yel[0])
-        blocks.append((3, yel[0], VENUE, yel[1], yel[2], yel[3], yel[4], -1,
-                       (np.zeros(m + 1, np.int64), np.empty(0, np.int32)), 4))  # fmt: skip
-    cols: dict[str, list[NDArray[Any]]] = {k: [] for k in CONTACT_SCHEMA.names if k != "case_ids"}
-    offsets, values, shift = [np.zeros(1, np.int64)], [], 0
-    for cat, person, rel, first, last, ov, venue, via, (c_off, c_val), prio in blocks:
-        m = len(person)
-        rel = np.broadcast_to(np.asarray(rel, np.int8), m)
-        cols["person_id"].append(person)
-        cols["category"].append(np.full(m, cat, np.int8))
-        cols["relation"].append(rel)
-        cols["first_exposure"].append(first)
-        cols["last_exposure"].append(last)
-        cols["overlap_minutes"].append(np.minimum(ov, INT32_MAX))
-        cols["venue_id"].append(np.where(rel == VENUE, venue, -1))
-        cols["via_person"].append(np.broadcast_to(np.asarray(via, np.int32), m))
-        cols["priority"].append(np.broadcast_to(np.asarray(prio, np.int8), m))
-        offsets.append(c_off[1:] + shift)
-        values.append(c_val)
-        shift += len(c_val)
-    col = {k: np.concatenate(v) for k, v in cols.items()}
-    venue_id = col["venue_id"].astype(np.int32)
-    via_person = col["via_person"].astype(np.int32)
-    return pa.table(
-        [
-            pa.array(col["person_id"].astype(np.int32)),
-            _strings(col["category"], CATEGORIES),
-            _strings(col["relation"], RELATIONS),
-            pa.ListArray.from_arrays(
-                pa.array(np.concatenate(offsets).astype(np.int32)),
-                pa.array(cs.ids[np.concatenate(values)], pa.int32()),
-            ),
-            pa.array(col["first_exposure"].astype(np.int32)),
-            pa.array(col["last_exposure"].astype(np.int32)),
-            pa.array(col["overlap_minutes"].astype(np.int32)),
-            pa.array(venue_id, mask=venue_id < 0),
-            pa.array(via_person, mask=via_person < 0),
-            pa.array(col["priority"].astype(np.int8)),
-        ],
-        schema=CONTACT_SCHEMA,
-    )

@@ -86,12 +86,18 @@ def _batch_stats(person, venue, t_in, t_out, n_persons, n_venues, p_count, v_cou
 
 
 @nb.njit(nogil=True, cache=True)
-def _scatter_by_person(person, venue, t_in, t_out, cursor, end, o_venue, o_tin, o_tout):  # type: ignore[no-untyped-def]
-    """Stable scatter of one batch into the person order; False if a person overflows."""
+def _scatter_by_person(person, venue, t_in, t_out, cursor, end, n_venues, o_venue, o_tin, o_tout):  # type: ignore[no-untyped-def]
+    """Stable scatter of one batch into the person order.
+
+    Returns False, before writing out of place, if the batch does not match
+    the counts (the source changed between two passes).
+    """
     for i in range(len(person)):
         p = person[i]
+        if p < 0 or p >= len(cursor) or venue[i] < 0 or venue[i] >= n_venues:
+            return False
         k = cursor[p]
-        if k >= end[p]:
+        if k >= end[p] or t_out[i] <= t_in[i]:
             return False
         o_venue[k] = venue[i]
         o_tin[k] = t_in[i]
@@ -391,7 +397,7 @@ class CheckinIndex:
             held.reverse()
             source = _drain(held)
         for cols in source:
-            if not _scatter_by_person(*cols, cursor, p_off[1:], p_venue, p_tin, p_tout):
+            if not _scatter_by_person(*cols, cursor, p_off[1:], n_venues, p_venue, p_tin, p_tout):
                 raise ValueError("check-ins changed between the two passes over `batches`")
         if not np.array_equal(cursor, p_off[1:]):
             raise ValueError("check-ins changed between the two passes over `batches`")

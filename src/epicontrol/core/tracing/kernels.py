@@ -17,9 +17,10 @@ import numpy as np
 MINUTES_PER_DAY = 1440
 NO_TIME = np.iinfo(np.int64).max
 INT32_MAX = 2**31 - 1
-#: Columns of a link record (int32): the contact, the case index, first and
-#: last exposure, overlap minutes, and the venue (>= 0) or ``-1 - relation``
-#: for a registry link (household, classmate, colleague).
+#: Fields of a link record (int32; link arrays are ``(6, n)``, one row per
+#: field): the contact, the case index, first and last exposure, overlap
+#: minutes, and the venue (>= 0) or ``-1 - relation`` for a registry link
+#: (household, classmate, colleague).
 REC_FIELDS = ("person", "case", "first", "last", "overlap", "venue")
 
 
@@ -127,23 +128,23 @@ def first_order(  # type: ignore[no-untyped-def]
                     rows[h] = n
                     if fill:
                         r = base + n
-                        rec[r, 0] = q
-                        rec[r, 1] = ci
-                        rec[r, 2] = min(s, e)
-                        rec[r, 3] = max(s, e)
-                        rec[r, 4] = max(ov, 0)
-                        rec[r, 5] = v
+                        rec[0, r] = q
+                        rec[1, r] = ci
+                        rec[2, r] = min(s, e)
+                        rec[3, r] = max(s, e)
+                        rec[4, r] = max(ov, 0)
+                        rec[5, r] = v
                         cat_out[r] = cat
                     n += 1
                 elif fill:
                     r = base + rows[h]
                     first = min(s, e)
-                    if first < rec[r, 2] or (first == rec[r, 2] and v < rec[r, 5]):
-                        rec[r, 2] = first
-                        rec[r, 5] = v
-                    rec[r, 3] = max(rec[r, 3], max(s, e))
+                    if first < rec[2, r] or (first == rec[2, r] and v < rec[5, r]):
+                        rec[2, r] = first
+                        rec[5, r] = v
+                    rec[3, r] = max(rec[3, r], max(s, e))
                     if ov > 0:
-                        rec[r, 4] = min(rec[r, 4] + ov, INT32_MAX)
+                        rec[4, r] = min(rec[4, r] + ov, INT32_MAX)
         if not fill:
             off[ci] = n
     return c1, 0
@@ -299,11 +300,11 @@ def aggregate_count(a_rec, a_cat, want, skip, b_rec, count):  # type: ignore[no-
     ``n_persons + 1``) becomes the CSR offsets.
     """
     n_persons = len(count) - 1
-    for i in range(a_rec.shape[0]):
-        if a_cat[i] == want and not skip[a_rec[i, 0]]:
-            count[a_rec[i, 0] + 1] += 1
-    for i in range(b_rec.shape[0]):
-        count[b_rec[i, 0] + 1] += 1
+    for i in range(a_rec.shape[1]):
+        if a_cat[i] == want and not skip[a_rec[0, i]]:
+            count[a_rec[0, i] + 1] += 1
+    for i in range(b_rec.shape[1]):
+        count[b_rec[0, i] + 1] += 1
     rows = 0
     for p in range(n_persons):
         if count[p + 1] > 0:
@@ -314,49 +315,47 @@ def aggregate_count(a_rec, a_cat, want, skip, b_rec, count):  # type: ignore[no-
 
 @nb.njit(nogil=True, cache=True)
 def aggregate(  # type: ignore[no-untyped-def]
-    a_rec, a_cat, want, skip, b_rec, count, srt,
-    r_person, r_rel, r_first, r_last, r_ov, r_venue, c_off, c_val,
+    a_rec, a_cat, want, skip, b_rec, count, p0, p1, r0, srt,
+    r_person, r_rel, r_first, r_last, r_ov, r_venue, c_len, c_val,
 ):  # fmt: skip
-    """Merge link records into one row per person (ascending person id).
+    """Merge the link records of persons ``p0..p1`` into one row each (by person id).
 
-    The records (see :func:`aggregate_count`) are moved into person order in
-    ``srt``, then per person: least relation code (a venue link is
-    ``venue``), earliest (first, venue), latest last, summed overlap, and the
-    sorted distinct case indices (CSR ``c_off``/``c_val``).  Returns the
-    number of case indices written.
+    The records (see :func:`aggregate_count`) of those persons are moved into
+    person order in ``srt`` (at their ``count`` offsets), then per person,
+    row ``r0, r0 + 1, …``: least relation code (a venue link is ``venue``),
+    earliest (first, venue), latest last, summed overlap, and the sorted
+    distinct case indices — ``c_len[r]`` of them, written to ``c_val`` from
+    the person's ``count`` offset (to be compacted by the caller).  Several
+    calls on disjoint person ranges may run at once.
     """
-    n_persons = len(count) - 1
-    cursor = count[:-1].copy()
-    for i in range(a_rec.shape[0]):
-        if a_cat[i] == want and not skip[a_rec[i, 0]]:
-            j = cursor[a_rec[i, 0]]
-            cursor[a_rec[i, 0]] = j + 1
+    cursor = count[p0:p1].copy()
+    for i in range(a_rec.shape[1]):
+        p = a_rec[0, i]
+        if p >= p0 and p < p1 and a_cat[i] == want and not skip[p]:
+            j = cursor[p - p0]
+            cursor[p - p0] = j + 1
             for f in range(6):
-                srt[j, f] = a_rec[i, f]
-    for i in range(b_rec.shape[0]):
-        j = cursor[b_rec[i, 0]]
-        cursor[b_rec[i, 0]] = j + 1
-        for f in range(6):
-            srt[j, f] = b_rec[i, f]
-    cases = np.empty(64, dtype=np.int32)
-    r = 0
-    k = 0
-    c_off[0] = 0
-    for p in range(n_persons):
+                srt[j, f] = a_rec[f, i]
+    for i in range(b_rec.shape[1]):
+        p = b_rec[0, i]
+        if p >= p0 and p < p1:
+            j = cursor[p - p0]
+            cursor[p - p0] = j + 1
+            for f in range(6):
+                srt[j, f] = b_rec[f, i]
+    r = r0
+    for p in range(p0, p1):
         lo = count[p]
         hi = count[p + 1]
         if hi == lo:
             continue
-        m = hi - lo
-        if m > len(cases):
-            cases = np.empty(2 * m, dtype=np.int32)
         rel = 127
         first = NO_TIME
         venue = INT32_MAX
         last = -NO_TIME
         ov = np.int64(0)
         for t in range(lo, hi):
-            cases[t - lo] = srt[t, 1]
+            c_val[t] = srt[t, 1]
             code = srt[t, 5]
             v = code if code >= 0 else -1
             code_rel = 3 if code >= 0 else -1 - code
@@ -375,15 +374,16 @@ def aggregate(  # type: ignore[no-untyped-def]
         r_venue[r] = venue
         r_last[r] = last
         r_ov[r] = ov
+        m = hi - lo
         if m > 1:
-            cases[:m].sort()
-        for t in range(m):
-            if t == 0 or cases[t] != cases[t - 1]:
-                c_val[k] = cases[t]
+            c_val[lo:hi].sort()
+        k = lo
+        for t in range(lo, hi):
+            if t == lo or c_val[t] != c_val[t - 1]:
+                c_val[k] = c_val[t]
                 k += 1
+        c_len[r] = k - lo
         r += 1
-        c_off[r] = k
-    return k
 
 
 #: ``state`` of a person in :func:`secondary_venues`: neither close nor excluded.
@@ -509,11 +509,14 @@ def secondary_venues(  # type: ignore[no-untyped-def]
                 u += np.searchsorted(sa[u + 1 : min(u + step, m)], d - min_overlap, side="right")
                 last = min(pf[u], d)
             q = v_person[i]
-            if first < acc[q, 0] or (first == acc[q, 0] and tag < acc[q, 3]):
-                acc[q, 0] = first
-                acc[q, 3] = tag
-            acc[q, 1] = max(acc[q, 1], last)
-            acc[q, 2] += last - first
+            row = acc[q]
+            f0 = row[0]
+            g0 = row[3]
+            better = (first < f0) | ((first == f0) & (tag < g0))
+            row[0] = first if better else f0  # no branch: updates of many rows overlap
+            row[3] = tag if better else g0
+            row[1] = max(row[1], last)
+            row[2] += last - first
 
 
 @nb.njit(nogil=True, cache=True)
