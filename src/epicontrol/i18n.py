@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-MESSAGES: dict[str, dict[str, str]] = {
+from .messages import DOMAIN_MESSAGES
+
+_BASE: dict[str, dict[str, str]] = {
     "city": {"zh-CN": "城市", "en": "City"},
     "district": {"zh-CN": "区县", "en": "District"},
     "kind": {"zh-CN": "类型", "en": "Kind"},
@@ -395,6 +397,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{level} alert raised {seconds:.2f} s after the data arrived",
     },
 }
+
+#: Every message: the base ones above and each domain's (``epicontrol.messages``).
+MESSAGES: dict[str, dict[str, str]] = {**_BASE, **DOMAIN_MESSAGES}
 
 
 def t(key: str, lang: str, **kwargs: Any) -> str:

@@ -1,0 +1,26 @@
+"""User-facing text of each domain, in zh-CN and en (merged by :mod:`epicontrol.i18n`).
+
+One module per domain, each a plain ``MESSAGES`` dict of ``key -> {"zh-CN": ..., "en": ...}``
+with keys prefixed by the domain (``zones.``, ``tasks.``...).  The modules import
+nothing, so any layer may use :func:`epicontrol.i18n.t`.  A key defined twice is
+a programming error.
+"""
+
+from __future__ import annotations
+
+from . import campaigns, quarantine, tasks, zones
+
+_MODULES = (zones.MESSAGES, tasks.MESSAGES, quarantine.MESSAGES, campaigns.MESSAGES)
+
+
+def _merge() -> dict[str, dict[str, str]]:
+    merged: dict[str, dict[str, str]] = {}
+    for messages in _MODULES:
+        twice = merged.keys() & messages.keys()
+        if twice:
+            raise KeyError(f"messages defined twice: {sorted(twice)}")
+        merged.update(messages)
+    return merged
+
+
+DOMAIN_MESSAGES: dict[str, dict[str, str]] = _merge()
