@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from epicontrol.core.surveillance import farrington as fa
 from epicontrol.core.surveillance.farrington import (
     NOUFAILY_DEFAULTS,
     assign_weights,
@@ -19,6 +18,7 @@ from epicontrol.core.surveillance.farrington import (
     threshold_delta,
     threshold_noufaily,
 )
+from tests.core.surveillance import farrington_oracle as oracle
 from tests.peers import peer_vectors_dir
 
 WEEKS = np.datetime64("2010-01-04") + 7 * np.arange(6 * 52)
@@ -169,17 +169,52 @@ def test_nbplugin_alarm_properties_r_case() -> None:
 def test_irls_matches_statsmodels_quasi_poisson() -> None:
     sm = pytest.importorskip("statsmodels.api")
     x, dates = agona()
-    design = fa._step_design(dates, 280, 5, 3, 10, 26)
+    design = oracle._step_design(dates, 280, 5, 3, 10, 26)
     assert design is not None
     y = x[design.used]
     ones = np.ones((1, y.size))
-    fit = fa._irls(design.x_trend, y[None], ones, 0 * ones)
+    fit = oracle._irls(design.x_trend, y[None], ones, 0 * ones)
     ref = sm.GLM(y, design.x_trend, family=sm.families.Poisson()).fit(scale="X2", tol=1e-13)
     np.testing.assert_allclose(fit.beta[0], ref.params, atol=1e-8)
     np.testing.assert_allclose(fit.hat[0], ref.get_influence().hat_matrix_diag, atol=1e-6)
     # R (and we) take the working weights of the last IRLS step: equal at convergence
     assert fit.disp[0] == pytest.approx(ref.scale, rel=1e-4)
     assert fit.converged[0]
+
+
+SETTINGS: list[dict[str, Any]] = [
+    {},
+    dict(NOUFAILY_DEFAULTS),
+    {**NOUFAILY_DEFAULTS, "threshold_method": "muan", "b": 2},
+    {"powertrans": "none", "reweight": False},
+    {"powertrans": "1/2", "trend": False, "b": 3, "w": 2},
+    {"no_periods": 4, "weights_threshold": 1.0, "alpha": 0.01, "limit54": (3, 2)},
+]
+
+
+@pytest.mark.parametrize("kw", SETTINGS)
+def test_arrow_kernel_equals_dense_glm(kw: dict[str, Any]) -> None:
+    """The numba kernel gives the dense-design implementation's results."""
+    rng = np.random.default_rng(11)
+    n = 40
+    t = np.arange(WEEKS.size)
+    level = rng.uniform(0.3, 60.0, (n, 1))
+    season = 1.0 + rng.uniform(0, 0.6, (n, 1)) * np.cos(2 * np.pi * t / 52.18)
+    trend = 1.0 + rng.uniform(-0.002, 0.004, (n, 1)) * t
+    mu = level * season * trend
+    x = rng.negative_binomial(4.0, 4.0 / (4.0 + mu)).astype(float)
+    x[rng.random(x.shape) < 0.01] *= 4  # outbreaks for the re-weighting
+    x[0] = 0.0  # an all-zero series
+    pop = rng.uniform(1e4, 2e4, x.shape)
+    for extra in ({}, {"population": pop}):
+        new = farrington_flexible(x, WEEKS, **kw, **extra)
+        ref = oracle.farrington_dense(x, WEEKS, **kw, **extra)
+        assert ref.evaluated.sum() > 1000 and ref.alarm.sum() > 5
+        np.testing.assert_array_equal(new.evaluated, ref.evaluated)
+        np.testing.assert_array_equal(new.alarm, ref.alarm)
+        for a, r in ((new.statistic, ref.statistic), (new.threshold, ref.threshold)):
+            np.testing.assert_allclose(a, r, rtol=1e-7, atol=1e-9, equal_nan=True)
+        np.testing.assert_allclose(new.p_value, ref.p_value, rtol=1e-6, atol=1e-12, equal_nan=True)
 
 
 def test_constant_series_never_alarms() -> None:

@@ -47,11 +47,12 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numba as nb
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
+from ._nssp import run_rows
 from .base import DetectionResult, as_dates, as_matrix
 
 __all__ = ["ears_c1", "ears_c2", "ears_c3"]
@@ -74,12 +75,32 @@ def _check_equal_spacing(dates: ArrayLike, length: int) -> None:
             raise ValueError("dates must be increasing and equally spaced (e.g. daily or weekly)")
 
 
+@nb.njit(nogil=True, cache=True)
+def _window_kernel(x, baseline, lag, mean, sd):  # type: ignore[no-untyped-def]
+    """Two-pass mean and sample sd of ``x[s, t-lag : t-lag+baseline]`` for ``t >= lag``."""
+    n, length = x.shape
+    for s in range(n):
+        for t in range(lag, length):
+            a = t - lag
+            total = 0.0
+            for i in range(a, a + baseline):
+                total += x[s, i]
+            m = total / baseline
+            ss = 0.0
+            for i in range(a, a + baseline):
+                d = x[s, i] - m
+                ss += d * d
+            mean[s, t] = m
+            sd[s, t] = np.sqrt(ss / (baseline - 1))
+
+
 def _window_stats(
     x: NDArray[np.float64], baseline: int, guard: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Mean and sample sd of the reference window of every ``t``; NaN where it does not exist.
 
-    The window of ``t`` is ``x[t-baseline-guard : t-guard]``.
+    The window of ``t`` is ``x[t-baseline-guard : t-guard]`` (two passes per
+    window, as numpy's ``mean`` and ``std(ddof=1)``; blocks of series on threads).
     """
     n, length = x.shape
     mean = np.full((n, length), np.nan)
@@ -87,9 +108,12 @@ def _window_stats(
     lag = baseline + guard
     if length <= lag:
         return mean, sd
-    win = sliding_window_view(x, baseline, axis=1)[:, : length - lag, :]
-    mean[:, lag:] = win.mean(axis=2)
-    sd[:, lag:] = win.std(axis=2, ddof=1)
+    xc = np.ascontiguousarray(x, dtype=np.float64)
+
+    def part(r: slice) -> None:
+        _window_kernel(xc[r], baseline, lag, mean[r], sd[r])
+
+    run_rows(part, n)
     return mean, sd
 
 

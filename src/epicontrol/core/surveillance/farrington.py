@@ -14,7 +14,9 @@ distribution.  The steps follow R ``surveillance::farringtonFlexible`` (1.26.0):
    and the ``past_weeks_not_included`` weeks before it are left out.
 3. **Fit**: IRLS as R ``glm.fit`` (start ``y + 0.1``, relative deviance change
    < 1e-8, at most 25 iterations), ``log μ = α + β·week (+ factor)``,
-   ``φ = max(1, Pearson χ²/df)``.
+   ``φ = max(1, Pearson χ²/df)``.  Every fit of every series and week runs in
+   one numba kernel that exploits the design's arrow structure
+   (:mod:`._farrington_glm`): O(n) per IRLS step instead of a dense solve.
 4. **Re-weighting**: Anscombe residuals ``s_i = 3/2 (y^{2/3} μ^{-1/6} - μ^{1/2})
    / sqrt(φ (1 - h_ii))``; weight ``γ s_i⁻²`` if ``s_i > weights_threshold``,
    else ``γ`` (``Σ weights = n``); refit.
@@ -58,7 +60,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from ._farrington_glm import OUT_FIELDS, empty_out, fit_all
+from ._nssp import run_rows
 from .base import DetectionResult, as_dates, as_matrix
+from .nbinom import nbinom_quantile
 
 __all__ = [
     "NOUFAILY_DEFAULTS",
@@ -187,6 +192,8 @@ def threshold_noufaily(
     alpha: float,
     y: ArrayLike,
     method: Literal["nbPlugin", "muan"] = "nbPlugin",
+    *,
+    want_lower: bool = True,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Noufaily et al.'s negative-binomial quantile bounds from the linear predictor.
 
@@ -199,6 +206,8 @@ def threshold_noufaily(
         Bounds are the ``alpha`` and ``1 - alpha`` quantiles, in (0, 1).
     method : {"nbPlugin", "muan"}
         Mean ``exp(η̂₀)`` (plug-in) or ``exp(η̂₀ + z·se)`` (upper quantile of the mean).
+    want_lower : bool, default True
+        Compute the lower bound (NaN when False: the detector only needs the upper).
 
     Returns
     -------
@@ -220,15 +229,19 @@ def threshold_noufaily(
         m = np.exp(eta) if method == "nbPlugin" else np.exp(stats.norm.ppf(1.0 - a, eta, se))
     ok = np.isfinite(m)
     nb = ok & (ph > 1.0)
-    size = np.where(nb, m / np.where(nb, ph - 1.0, 1.0), 1.0)
-    p = np.where(nb, 1.0 / ph, 0.5)
-    lam = np.where(ok, m, 1.0)
-    lo = np.where(nb, stats.nbinom.ppf(a, size, p), stats.poisson.ppf(a, lam))
-    up = np.where(nb, stats.nbinom.ppf(1.0 - a, size, p), stats.poisson.ppf(1.0 - a, lam))
-    prob = np.where(nb, stats.nbinom.sf(yy - 1, size, p), stats.poisson.sf(yy - 1, lam))
-    lower = np.where(ok, np.maximum(0.0, lo), np.nan)
-    upper = np.where(ok, up, np.nan)
-    prob = np.where(ok, prob, np.nan)
+    po = ok & ~nb
+    size, p = m[nb] / (ph[nb] - 1.0), 1.0 / ph[nb]
+    lam = m[po]
+    lower, upper, prob = (np.full(eta.shape, np.nan) for _ in range(3))
+    # each distribution only where it applies (the quantiles are the costly part)
+    # NB(size, prob 1/φ) has mean m: nbinom_quantile is SciPy's ppf, faster
+    if want_lower:
+        lower[nb] = np.maximum(0.0, nbinom_quantile(a, size, m[nb]))
+        lower[po] = np.maximum(0.0, stats.poisson.ppf(a, lam))
+    upper[nb] = nbinom_quantile(1.0 - a, size, m[nb])
+    upper[po] = stats.poisson.ppf(1.0 - a, lam)
+    prob[nb] = stats.nbinom.sf(yy[nb] - 1, size, p)
+    prob[po] = stats.poisson.sf(yy[po] - 1, lam)
     with np.errstate(divide="ignore", invalid="ignore"):
         score = (yy - eta) / (upper - eta)
     return lower, upper, prob, score
@@ -304,155 +317,98 @@ def seasonal_blocks(
     return f
 
 
-# --------------------------------------------------------------------------- GLM
+# --------------------------------------------------------------------------- designs
 
 
 @dataclass(frozen=True)
-class _Fit:
-    """Quasi-Poisson fits of many series on one design (rows = series)."""
+class _Layout:
+    """The monitored weeks' data selections, concatenated (shared by all series).
 
-    beta: FloatArray  # (S, p)
-    cov: FloatArray  # (S, p, p) unscaled covariance (X'WX)⁻¹ of the last IRLS step
-    mu: FloatArray  # (S, n) fitted means
-    hat: FloatArray  # (S, n) leverages
-    disp: FloatArray  # (S,) Pearson dispersion (summary.glm), NaN if df = 0
-    df: FloatArray  # (S,) residual degrees of freedom
-    converged: NDArray[np.bool_]  # (S,)
+    Week ``steps[k]`` fits the weeks ``used[ptr[k]:ptr[k+1]]``; ``lev`` numbers
+    their seasonal level (0 = lowest label present), ``t`` is the week index
+    centred on its mean (``t0[k]`` at the monitored week, which has level
+    ``p_lev[k]``); ``n_lev[k]`` levels are present.  Centring changes only the
+    intercepts, not the fits, slope or predictions.
+    """
+
+    steps: NDArray[np.int64]
+    ptr: NDArray[np.int64]
+    used: NDArray[np.int64]
+    lev: NDArray[np.int64]
+    t: FloatArray
+    t0: FloatArray
+    n_lev: NDArray[np.int64]
+    p_lev: NDArray[np.int64]
 
 
-_EPS = float(np.finfo(np.float64).eps)
+def _layout(
+    d: NDArray[np.datetime64],
+    steps: NDArray[np.int64],
+    b: int,
+    w: int,
+    no_periods: int,
+    past_excluded: int,
+    strict: bool,
+) -> _Layout:
+    """Designs of every week in ``steps`` that can be fitted (all, or raise, if ``strict``)."""
+    step = float((d[1] - d[0]).astype(np.int64)) if d.size > 1 else 7.0
+    kept: list[int] = []
+    used_l: list[NDArray[np.int64]] = []
+    lev_l: list[NDArray[np.int64]] = []
+    t_l: list[FloatArray] = []
+    t0_l: list[float] = []
+    n_lev_l: list[int] = []
+    p_lev_l: list[int] = []
+    for k in (int(v) for v in steps):
+        refs = reference_time_points(d[k], b)
+        if not np.isin(refs, d).all():
+            if strict:
+                raise ValueError(
+                    f"Some reference time points did not exist for week {k}; "
+                    "decrease b or monitor later weeks"
+                )
+            continue
+        blocks = seasonal_blocks(refs, d, d[k], b, w, no_periods)
+        keep = blocks.copy()
+        keep[max(k - past_excluded, 0) : k + 1] = np.nan
+        used = np.nonzero(~np.isnan(keep))[0]
+        if used.size == 0:
+            continue
+        levels, lev = np.unique(blocks[used], return_inverse=True)
+        at = np.nonzero(levels == float(no_periods))[0]
+        if at.size == 0:  # the reference windows' level is not among the fitted weeks
+            continue
+        wtime = (d[used] - d[used[0]]).astype(np.int64) / step
+        wtime0 = float((d[k] - d[used[0]]).astype(np.int64)) / step
+        centre = wtime.mean()
+        kept.append(k)
+        used_l.append(used.astype(np.int64))
+        lev_l.append(lev.astype(np.int64))
+        t_l.append(wtime - centre)
+        t0_l.append(wtime0 - centre)
+        n_lev_l.append(int(levels.size))
+        p_lev_l.append(int(at[0]))
+    sizes = np.array([u.size for u in used_l], dtype=np.int64)
+
+    def cat(parts: list[Any], dt: type) -> NDArray[Any]:
+        return np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt)
+
+    return _Layout(
+        steps=np.asarray(kept, dtype=np.int64),
+        ptr=np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
+        used=cat(used_l, np.int64),
+        lev=cat(lev_l, np.int64),
+        t=cat(t_l, np.float64),
+        t0=np.asarray(t0_l, dtype=np.float64),
+        n_lev=np.asarray(n_lev_l, dtype=np.int64),
+        p_lev=np.asarray(p_lev_l, dtype=np.int64),
+    )
 
 
 def _linkinv(eta: FloatArray) -> FloatArray:
-    """R's log-link inverse ``max(exp(η), machine ε)`` (also its derivative)."""
+    """R's log-link inverse ``max(exp(η), machine ε)``."""
     with np.errstate(over="ignore"):
-        return np.maximum(np.exp(eta), _EPS)
-
-
-def _deviance(y: FloatArray, mu: FloatArray, prior: FloatArray) -> FloatArray:
-    """Poisson deviance of each row."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(y > 0, y * np.log(y / mu), 0.0)
-    return np.asarray(2.0 * (prior * (t - (y - mu))).sum(axis=1), dtype=np.float64)
-
-
-def _irls(x: FloatArray, y: FloatArray, prior: FloatArray, offset: FloatArray) -> _Fit:
-    """Poisson log-link IRLS of every row of ``y`` (and of ``offset``) on ``x``, as R ``glm.fit``.
-
-    Start ``μ = y + 0.1``; stop when ``|D - D_old| / (|D| + 0.1) < 1e-8`` (at most
-    25 iterations); ``μ = max(exp(η), ε)`` as R's log link.  As in R, the weights,
-    covariance and leverages are those of the last weighted least-squares step and
-    the residuals use the final ``μ``.
-    """
-    n_s, n = y.shape
-    p = x.shape[1]
-    outer = (x[:, :, None] * x[:, None, :]).reshape(n, p * p)  # row i: x_i x_iᵀ
-    mu = y + 0.1
-    eta = np.log(mu)
-    dev_old = _deviance(y, mu, prior)
-    beta = np.zeros((n_s, p))
-    cov = np.full((n_s, p, p), np.nan)
-    w_last = prior * mu
-    active = np.ones(n_s, dtype=bool)
-    converged = np.zeros(n_s, dtype=bool)
-    for _ in range(25):
-        a = np.nonzero(active)[0]
-        w = prior[a] * mu[a]
-        z = eta[a] - offset[a] + (y[a] - mu[a]) / mu[a]
-        xtwx = (w @ outer).reshape(a.size, p, p)
-        try:
-            inv = np.linalg.inv(xtwx)
-        except np.linalg.LinAlgError:
-            inv = np.linalg.pinv(xtwx)
-        b_new = np.einsum("sij,sj->si", inv, (w * z) @ x)
-        eta_new = b_new @ x.T + offset[a]
-        mu_new = _linkinv(eta_new)
-        dev = _deviance(y[a], mu_new, prior[a])
-        beta[a], cov[a], w_last[a], eta[a], mu[a] = b_new, inv, w, eta_new, mu_new
-        done = np.abs(dev - dev_old[a]) / (np.abs(dev) + 0.1) < 1e-8
-        bad = ~np.isfinite(dev)
-        dev_old[a] = dev
-        converged[a[done]] = True
-        active[a[done | bad]] = False
-        if not active.any():
-            break
-    hat = w_last * (cov.reshape(n_s, p * p) @ outer.T)
-    n_ok = (prior > 0).sum(axis=1)
-    df = (n_ok - p).astype(np.float64)
-    pearson = np.where(prior > 0, w_last * ((y - mu) / mu) ** 2, 0.0).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        disp = np.where(df > 0, pearson / df, np.nan)
-    return _Fit(beta, cov, mu, hat, disp, df, converged)
-
-
-def _fit_reweighted(
-    x: FloatArray, y: FloatArray, offset: FloatArray, reweight: bool, threshold: float
-) -> tuple[_Fit, FloatArray, NDArray[np.bool_]]:
-    """R ``algo.farrington.fitGLM.flexible`` without the trend fallback.
-
-    Returns the final fit, ``φ = max(1, dispersion)`` and whether the first fit converged.
-    """
-    first = _irls(x, y, np.ones_like(y), offset)
-    phi = np.fmax(first.disp, 1.0)
-    if not reweight:
-        return first, phi, first.converged
-    s = anscombe_residuals(y, first.mu, first.hat, phi[:, None])
-    final = _irls(x, y, assign_weights(s, threshold), offset)
-    return final, np.fmax(final.disp, 1.0), first.converged
-
-
-def _predict(fit: _Fit, x0: FloatArray, offset0: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Linear predictor at ``x0`` and its standard error (scaled by the fit's dispersion)."""
-    eta = fit.beta @ x0 + offset0
-    var = np.einsum("i,sij,j->s", x0, fit.cov, x0) * fit.disp
-    return eta, np.sqrt(var)
-
-
-@dataclass(frozen=True)
-class _StepDesign:
-    """Data selection and design matrices of one monitored week (shared by all series)."""
-
-    used: NDArray[np.intp]
-    x_trend: FloatArray
-    x_flat: FloatArray
-    x0_trend: FloatArray
-    x0_flat: FloatArray
-
-
-def _step_design(
-    dates: NDArray[np.datetime64], k: int, b: int, w: int, no_periods: int, past_excluded: int
-) -> _StepDesign | None:
-    """Design of week ``k``; ``None`` if a reference week is missing from ``dates``."""
-    refs = reference_time_points(dates[k], b)
-    if not np.isin(refs, dates).all():
-        return None
-    blocks = seasonal_blocks(refs, dates, dates[k], b, w, no_periods)
-    keep = blocks.copy()
-    keep[max(k - past_excluded, 0) : k + 1] = np.nan
-    used = np.nonzero(~np.isnan(keep))[0]
-    if used.size == 0:
-        return None
-    step = float((dates[1] - dates[0]).astype(np.int64))
-    wtime = (dates[used] - dates[used[0]]).astype(np.int64) / step
-    wtime0 = float((dates[k] - dates[used[0]]).astype(np.int64)) / step
-    # centring changes only the intercept (not fits, slope or predictions) and the rounding
-    centre = wtime.mean()
-    wtime, wtime0 = wtime - centre, wtime0 - centre
-    levels = np.unique(blocks[used])
-    if no_periods != 1 and float(no_periods) not in levels:
-        return None
-    dummies = (blocks[used][:, None] == levels[None, 1:]).astype(np.float64)
-    d0 = (levels[1:] == no_periods).astype(np.float64)
-    ones = np.ones((used.size, 1))
-    x_flat = np.hstack([ones, dummies])
-    x_trend = np.hstack([ones, wtime[:, None], dummies])
-    return _StepDesign(
-        used=used,
-        x_trend=x_trend,
-        x_flat=x_flat,
-        x0_trend=np.concatenate(([1.0, wtime0], d0)),
-        x0_flat=np.concatenate(([1.0], d0)),
-    )
+        return np.maximum(np.exp(eta), float(np.finfo(np.float64).eps))
 
 
 def _is_int(v: object) -> bool:
@@ -588,51 +544,56 @@ def farrington_flexible(
     score, upper, prob = (np.full(shape, np.nan) for _ in range(3))
     evaluated = np.zeros(shape, dtype=bool)
     alarm = np.zeros(shape, dtype=bool)
-    for k in steps:
-        design = _step_design(d, int(k), b, w, no_periods, pwni)
-        if design is None:
-            if strict:
-                raise ValueError(
-                    f"Some reference time points did not exist for week {k}; "
-                    "decrease b or monitor later weeks"
-                )
-            continue
-        y = y_all[:, design.used]
-        off = log_pop[:, design.used]
-        off0 = log_pop[:, k]
-        eta, se, phi = (np.full(n_s, np.nan) for _ in range(3))
-        flat = np.ones(n_s, dtype=bool)
-        if trend:
-            fit, ph, ok = _fit_reweighted(design.x_trend, y, off, reweight, weights_threshold)
-            e0, s0 = _predict(fit, design.x0_trend, off0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                t_val = fit.beta[:, 1] / np.sqrt(fit.cov[:, 1, 1] * fit.disp)
-            p_val = 2.0 * stats.t.sf(np.abs(t_val), fit.df)
-            no_extrapolation = _linkinv(e0) <= y.max(axis=1)
-            keep = ok & (p_val < p_threshold_trend) & (b >= 3) & no_extrapolation
-            eta[keep], se[keep], phi[keep] = e0[keep], s0[keep], ph[keep]
-            flat = ~keep
-        sub = np.nonzero(flat)[0]
-        if sub.size:
-            fit, ph, ok = _fit_reweighted(
-                design.x_flat, y[sub], off[sub], reweight, weights_threshold
-            )
-            e0, s0 = _predict(fit, design.x0_flat, off0[sub])
-            eta[sub[ok]], se[sub[ok]], phi[sub[ok]] = e0[ok], s0[ok], ph[ok]
-        good = np.isfinite(eta) & np.isfinite(se) & np.isfinite(phi)
-        yk = y_all[:, k]
-        if threshold_method == "delta":
-            mu0 = _linkinv(eta)
-            _, up, pr, sc = threshold_delta(mu0, se * mu0, phi, powertrans, alpha, yk)
-        else:
-            _, up, pr, sc = threshold_noufaily(eta, se, phi, alpha, yk, threshold_method)
-        lo_k = max(int(k) - limit54[1] + 1, 0)
-        enough = y_all[:, lo_k : k + 1].sum(axis=1) >= limit54[0]
-        evaluated[:, k] = good
-        score[:, k] = np.where(good, sc, np.nan)
-        prob[:, k] = np.where(good, pr, np.nan)
-        upper[:, k] = np.where(good & enough, up, np.nan)
-        alarm[:, k] = good & enough & (np.nan_to_num(sc, nan=-np.inf) > 1.0) & (yk != 0)
+    lay = _layout(d, steps.astype(np.int64), b, w, no_periods, pwni, strict)
+    if lay.steps.size == 0:
+        return DetectionResult(
+            statistic=score, threshold=upper, p_value=prob, alarm=alarm, evaluated=evaluated
+        )
+    res = empty_out(n_s, lay.steps.size)
+    y_c = np.ascontiguousarray(y_all)
+    lp_c = np.ascontiguousarray(log_pop)
+
+    # the trend is only ever kept with b >= 3 (R), so its fits are skipped otherwise
+    use_trend = bool(trend) and b >= 3
+
+    def part(r: slice) -> None:
+        fit_all(
+            y_c[r], lp_c[r], lay.steps, lay.ptr, lay.used, lay.lev, lay.t, lay.n_lev,
+            lay.p_lev, lay.t0, use_trend, bool(reweight), float(weights_threshold), res[:, r],
+        )  # fmt: skip
+
+    run_rows(part, n_s)
+    f = dict(zip(OUT_FIELDS, res, strict=True))
+    if use_trend:
+        with np.errstate(invalid="ignore"):
+            p_val = 2.0 * stats.t.sf(np.abs(f["trend_t"]), f["trend_df"])
+        keep = (f["trend_ok"] == 1.0) & (p_val < p_threshold_trend) & (f["trend_within"] == 1.0)
+    else:
+        keep = np.zeros(res.shape[1:], dtype=bool)
+    flat_ok = f["flat_ok"] == 1.0
+    eta = np.where(keep, f["trend_eta"], np.where(flat_ok, f["flat_eta"], np.nan))
+    se = np.where(keep, f["trend_se"], np.where(flat_ok, f["flat_se"], np.nan))
+    phi = np.where(keep, f["trend_phi"], np.where(flat_ok, f["flat_phi"], np.nan))
+    good = np.isfinite(eta) & np.isfinite(se) & np.isfinite(phi)
+    ks = lay.steps
+    yk = y_all[:, ks]
+    if threshold_method == "delta":
+        mu0 = _linkinv(eta)
+        _, up, pr, sc = threshold_delta(mu0, se * mu0, phi, powertrans, alpha, yk)
+    else:
+        _, up, pr, sc = threshold_noufaily(
+            eta, se, phi, alpha, yk, threshold_method, want_lower=False
+        )
+    recent = np.zeros(yk.shape)
+    for lag in range(limit54[1]):  # cases in the last limit54[1] weeks, this one included
+        back = ks - lag
+        recent += np.where(back >= 0, y_all[:, np.maximum(back, 0)], 0.0)
+    enough = recent >= limit54[0]
+    evaluated[:, ks] = good
+    score[:, ks] = np.where(good, sc, np.nan)
+    prob[:, ks] = np.where(good, pr, np.nan)
+    upper[:, ks] = np.where(good & enough, up, np.nan)
+    alarm[:, ks] = good & enough & (np.nan_to_num(sc, nan=-np.inf) > 1.0) & (yk != 0)
     return DetectionResult(
         statistic=score, threshold=upper, p_value=prob, alarm=alarm, evaluated=evaluated
     )
