@@ -396,6 +396,19 @@ _BASE: dict[str, dict[str, str]] = {
         "zh-CN": "{level}预警已发出，数据到达至预警 {seconds:.2f} 秒",
         "en": "{level} alert raised {seconds:.2f} s after the data arrived",
     },
+    "tracing.chains.summary": {
+        "zh-CN": "传播链：{cases} 例病例，{edges} 条关联，{clusters} 个聚集（最大 {largest} 例），"
+        "最多 {generations} 代",
+        "en": "Transmission chains: {cases} cases, {edges} links, {clusters} clusters "
+        "(largest {largest}), up to {generations} generations",
+    },
+    "tracing.chains.cluster": {"zh-CN": "聚集", "en": "Cluster"},
+    "tracing.chains.size": {"zh-CN": "病例数", "en": "Cases"},
+    "tracing.chains.cases": {"zh-CN": "病例编号", "en": "Case ids"},
+    "tracing.chains.written": {
+        "zh-CN": "传播链已写入 {json} 和 {graphml}",
+        "en": "Transmission graph written to {json} and {graphml}",
+    },
 }
 
 #: Every message: the base ones above and each domain's (``epicontrol.messages``).

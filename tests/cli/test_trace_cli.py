@@ -295,3 +295,38 @@ def test_assist_export_and_import(ws: Workspace, tmp_path: Path) -> None:
     nowhere = ws.run("assist", "export", "--jurisdiction", "X9", "--out", str(tmp_path),
                      "--json", code=2)  # fmt: skip
     assert "jurisdiction: must be a district code" in nowhere["error"]
+
+
+def test_chains_command(ws: Workspace, tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    a = workers(ws, 1, offset=90)[0]
+    first = ws.run("case", str(a), "--onset", "2026-11-03", "--json")
+    home = [c for c in first["close"] if c["relation"] == "household"]
+    assert home, "the worker lives with someone"
+    b = home[0]["person_id"]
+    second = ws.run("case", str(b), "--onset", "2026-11-05", "--json")
+    out = ws.run("chains", "--out", str(tmp_path), "--json", "--lang", "en")
+    graph = out["graph"]
+    assert out["n_cases"] == graph["n_cases"] == ws.count(Case)
+    assert out["n_edges"] == len(graph["edges"]) >= 1
+    ca, cb = first["case_id"], second["case_id"]
+    # the earlier window (a's) is the possible infector
+    edge = [e for e in graph["edges"] if (e["source"], e["target"]) == (ca, cb)]
+    assert edge and edge[0]["relation"] == "household"
+    assert not [e for e in graph["edges"] if (e["source"], e["target"]) == (cb, ca)]
+    nodes = {n["case_id"]: n for n in graph["nodes"]}
+    assert nodes[ca]["cluster"] == nodes[cb]["cluster"]
+    assert 1 <= nodes[cb]["generation"] <= nodes[ca]["generation"] + 1
+    sizes = {c["cluster"]: c["size"] for c in graph["clusters"]}
+    assert sizes[nodes[ca]["cluster"]] >= 2 and sum(sizes.values()) == out["n_cases"]
+    doc = ET.parse(out["graphml_path"]).getroot()
+    ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
+    pairs = {(e.get("source"), e.get("target")) for e in doc.iterfind(".//g:edge", ns)}
+    assert (f"c{ca}", f"c{cb}") in pairs and len(pairs) == out["n_edges"]
+    saved = json.loads(Path(out["json_path"]).read_text(encoding="utf-8"))
+    assert saved["edges"] == graph["edges"] and saved["categories"] == ["close"]
+    human = ws.run("chains", "--out", str(tmp_path), "--lang", "en")
+    assert "Transmission chains" in human.stdout
+    bad = ws.run("chains", "--categories", "close,cousin", "--json", code=2)
+    assert "--categories categories must be a non-empty subset" in bad["error"]

@@ -26,6 +26,7 @@ from ..config import Settings
 from ..core.tracing.rules import TracingRules
 from ..domains.city.importing.base import RowError
 from ..domains.tracing import assist as assist_service
+from ..domains.tracing import chains as chains_service
 from ..domains.tracing import report as report_service
 from ..domains.tracing import service
 from ..domains.tracing.context import (
@@ -400,6 +401,70 @@ def report_cmd(
         return
     out.print(report.summary[settings.lang])
     out.print(t("tracing.report.written", settings.lang, html=html_path, json=json_path))
+
+
+@app.command("chains")
+def chains_cmd(
+    categories: Annotated[
+        str,
+        typer.Option(
+            "--categories", help="Contact categories that link cases: close,secondary,..."
+        ),
+    ] = "close",
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Directory for chains.json and chains.graphml."),
+    ] = None,
+    workspace: WorkspaceOpt = Path("var"),
+    as_json: JsonOpt = False,
+    lang: LangOpt = "zh-CN",
+) -> None:
+    """Transmission chains of the recorded cases: clusters, generations, JSON and GraphML."""
+    settings = settings_for(workspace, lang)
+    try:
+        cats = chains_service.check_categories([c.strip() for c in categories.split(",")])
+    except ValueError as exc:
+        fail(f"--categories {exc}", as_json=as_json, code=2)
+    engine = open_store(settings)
+    with Session(engine) as session:
+        try:
+            graph = chains_service.case_graph(session=session, categories=cats)
+        except TracingError as exc:
+            fail(str(exc), as_json=as_json, code=3)
+    directory = out_dir or settings.workspace / "reports" / "tracing"
+    summary = chains_service.write_graph(graph, directory, cats)
+    if as_json:
+        print_json({**summary.model_dump(), "graph": graph.to_json()})
+        return
+    out.print(
+        t(
+            "tracing.chains.summary",
+            settings.lang,
+            cases=summary.n_cases,
+            edges=summary.n_edges,
+            clusters=summary.n_clusters,
+            largest=summary.largest_cluster,
+            generations=summary.max_generation + 1 if summary.n_cases else 0,
+        )
+    )
+    table = Table(
+        t("tracing.chains.cluster", settings.lang),
+        t("tracing.chains.size", settings.lang),
+        t("tracing.chains.cases", settings.lang),
+    )
+    for c in sorted(graph.to_json()["clusters"], key=lambda c: -int(c["size"]))[:20]:
+        if c["size"] > 1:
+            table.add_row(str(c["cluster"]), str(c["size"]), " ".join(map(str, c["case_ids"])))
+    if table.row_count:
+        out.print(table)
+    out.print(
+        t(
+            "tracing.chains.written",
+            settings.lang,
+            json=summary.json_path,
+            graphml=summary.graphml_path,
+        )
+    )
 
 
 def _clock(settings: Settings, engine: Engine, as_json: bool) -> Clock:
