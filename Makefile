@@ -17,6 +17,9 @@ $(STAMP_RUN): pyproject.toml | $(BIN)/python
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# peer for the capacity forecast tests: penn-chime's model only (its declared
+	# dependencies, streamlit and gspread, are not needed; see ../shared/PEERS.md)
+	$(BIN)/python -m pip install --quiet --no-deps penn-chime==0.0.3
 	touch $@ $(STAMP_RUN)
 
 demo: $(STAMP_RUN)

@@ -8,9 +8,16 @@ a programming error.
 
 from __future__ import annotations
 
-from . import campaigns, quarantine, tasks, zones
+from . import campaigns, quarantine, resources, special, tasks, zones
 
-_MODULES = (zones.MESSAGES, tasks.MESSAGES, quarantine.MESSAGES, campaigns.MESSAGES)
+_MODULES = (
+    zones.MESSAGES,
+    tasks.MESSAGES,
+    quarantine.MESSAGES,
+    campaigns.MESSAGES,
+    resources.MESSAGES,
+    special.MESSAGES,
+)
 
 
 def _merge() -> dict[str, dict[str, str]]:
