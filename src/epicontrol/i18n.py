@@ -409,6 +409,16 @@ _BASE: dict[str, dict[str, str]] = {
         "zh-CN": "传播链已写入 {json} 和 {graphml}",
         "en": "Transmission graph written to {json} and {graphml}",
     },
+    "tracing.tasks.opened": {
+        "zh-CN": "已按 {playbook} 预案生成处置任务 {n} 项（新增 {new} 项），"
+        "见 epicontrol tasks list",
+        "en": "{n} deadline tasks of the {playbook} playbook ({new} new); "
+        "see epicontrol tasks list",
+    },
+    "tracing.run.tasks": {
+        "zh-CN": "确诊病例按 {playbook} 预案生成处置任务 {n} 项",
+        "en": "{n} deadline tasks opened for the confirmed cases ({playbook} playbook)",
+    },
 }
 
 #: Every message: the base ones above and each domain's (``epicontrol.messages``).

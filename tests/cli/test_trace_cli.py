@@ -7,6 +7,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -330,3 +331,30 @@ def test_chains_command(ws: Workspace, tmp_path: Path) -> None:
     assert "Transmission chains" in human.stdout
     bad = ws.run("chains", "--categories", "close,cousin", "--json", code=2)
     assert "--categories categories must be a non-empty subset" in bad["error"]
+
+
+def test_confirmed_case_opens_its_playbook(ws: Workspace, tmp_path: Path) -> None:
+    from epicontrol.domains.tasks.models import Task
+
+    pid = workers(ws, 1, offset=120)[0]
+    first = ws.run("case", str(pid), "--onset", "2026-11-04", "--json")
+    kinds = {(x["kind"], x["department"]) for x in first["tasks"]}
+    assert len(first["tasks"]) == len(kinds) == 12
+    assert ("onsite_health", "health") in kinds and ("transfer_contacts", "transport") in kinds
+    due = {x["kind"]: datetime.fromisoformat(x["due_at"]) for x in first["tasks"]}
+    assert due["transfer_contacts"] - due["onsite_health"] == timedelta(hours=5)
+    with Session(ws.engine) as session:
+        stored = session.scalars(select(Task).where(Task.case_id == first["case_id"])).all()
+    assert {x.id for x in stored} == {x["task_id"] for x in first["tasks"]}
+    # re-tracing does not duplicate the tasks; a suspected case gets none
+    again = ws.run("case", str(pid), "--onset", "2026-11-04", "--json")
+    assert [x["task_id"] for x in again["tasks"]] == [x["task_id"] for x in first["tasks"]]
+    other = workers(ws, 1, offset=121)[0]
+    suspected = ws.run("case", str(other), "--onset", "2026-11-04", "--suspected", "--json")
+    assert suspected["tasks"] == []
+    bad = ws.run("case", str(other), "--onset", "2026-11-04", "--playbook", "9+9",
+                 "--json", code=2)  # fmt: skip
+    assert bad["error"].startswith("--playbook")
+    none = workers(ws, 1, offset=122)[0]
+    skipped = ws.run("case", str(none), "--onset", "2026-11-04", "--playbook", "none", "--json")
+    assert skipped["tasks"] == []

@@ -23,8 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..config import Settings
+from ..core.operations.playbook import Playbook, PlaybookError, resolve_playbook
 from ..core.tracing.rules import TracingRules
 from ..domains.city.importing.base import RowError
+from ..domains.tasks import service as tasks_service
+from ..domains.tasks.schemas import PlaybookOpened
 from ..domains.tracing import assist as assist_service
 from ..domains.tracing import chains as chains_service
 from ..domains.tracing import report as report_service
@@ -75,6 +78,14 @@ OverlapOpt = Annotated[
 YellowOpt = Annotated[
     float, typer.Option("--yellow-hours", help="Stay in risk venues that gives a yellow code.")
 ]
+PlaybookOpt = Annotated[
+    str,
+    typer.Option(
+        "--playbook",
+        help="Deadline playbook opened for a confirmed case: 1+4+6+24, 2+4+24, a TOML "
+        "file, or none.",
+    ),
+]
 RiskVenuesOpt = Annotated[
     str | None,
     typer.Option("--risk-venues", help="Designated risk venues for the yellow code: ID,ID,..."),
@@ -124,6 +135,41 @@ def _venue_ids(value: str | None, as_json: bool) -> list[int]:
         return [int(v) for v in value.split(",") if v.strip()]
     except ValueError:
         fail(f"--risk-venues must be venue ids separated by commas, got {value!r}", as_json=as_json)
+
+
+def _playbook(spec: str, as_json: bool) -> Playbook | None:
+    """The playbook to open for confirmed cases (``None`` for ``none``), checked up front."""
+    if spec.strip().lower() == "none":
+        return None
+    try:
+        return resolve_playbook(spec)
+    except PlaybookError as exc:
+        fail(f"--playbook {exc}", as_json=as_json, code=2)
+
+
+def _open_playbook(
+    session: Session, playbook: Playbook | None, case: CaseIn, case_id: int
+) -> PlaybookOpened | None:
+    """Start the deadline clocks of a confirmed case, in the tracing transaction."""
+    if playbook is None or case.status != "confirmed":
+        return None
+    return tasks_service.open_case_playbook(
+        session=session, case_id=case_id, playbook=playbook, trigger_at=None, actor="trace"
+    )
+
+
+def _tasks_json(opened: PlaybookOpened | None) -> list[dict[str, Any]]:
+    if opened is None:
+        return []
+    return [
+        {
+            "task_id": task.id,
+            "kind": task.kind,
+            "department": task.department,
+            "due_at": task.due_at.isoformat(),
+        }
+        for task in opened.tasks
+    ]
 
 
 def _workspace_error(exc: Exception, settings: Settings, as_json: bool) -> NoReturn:
@@ -234,12 +280,17 @@ def case_cmd(
     risk_to: Annotated[str | None, typer.Option("--risk-to", help="Risk window end.")] = None,
     overlap_minutes: OverlapOpt = 15,
     yellow_hours: YellowOpt = 4.0,
+    playbook: PlaybookOpt = "1+4+6+24",
     workspace: WorkspaceOpt = Path("var"),
     as_json: JsonOpt = False,
     lang: LangOpt = "zh-CN",
 ) -> None:
-    """Trace one case and record it (re-running a case replaces its contacts)."""
+    """Trace one case and record it (re-running a case replaces its contacts).
+
+    A confirmed case also gets the tasks of its deadline playbook (``tasks list``).
+    """
     settings = settings_for(workspace, lang)
+    book = _playbook(playbook, as_json)
     if asymptomatic and suspected:
         fail("--asymptomatic and --suspected exclude each other", as_json=as_json, code=2)
     rules = _rules(overlap_minutes, yellow_hours, as_json)
@@ -270,14 +321,33 @@ def case_cmd(
                 risk_venues=venues,
                 risk_window=(window[0], window[1]) if window[0] and window[1] else None,
             )
+            opened = _open_playbook(session, book, case, done.out.case_id)
     except service.TracingInputError as exc:
         code = 4 if any(e.field == "person_id" for e in exc.errors) else 2
         fail(str(exc), as_json=as_json, code=code, errors=_errors_json(exc.errors))
     entries = service.contact_entries(done.contacts, ctx)
+    tasks = _tasks_json(opened)
     if as_json:
-        print_json({**done.out.model_dump(mode="json"), **entries, "index_built": ctx.lake.built})
+        print_json(
+            {
+                **done.out.model_dump(mode="json"),
+                **entries,
+                "index_built": ctx.lake.built,
+                "tasks": tasks,
+            }
+        )
         return
     _print_case(done.out, entries["close"], settings.lang)
+    if opened is not None:
+        out.print(
+            t(
+                "tracing.tasks.opened",
+                settings.lang,
+                n=len(opened.tasks),
+                playbook=opened.playbook,
+                new=opened.created,
+            )
+        )
 
 
 @app.command("run")
@@ -286,12 +356,17 @@ def run_cmd(
     risk_venues: RiskVenuesOpt = None,
     overlap_minutes: OverlapOpt = 15,
     yellow_hours: YellowOpt = 4.0,
+    playbook: PlaybookOpt = "1+4+6+24",
     workspace: WorkspaceOpt = Path("var"),
     as_json: JsonOpt = False,
     lang: LangOpt = "zh-CN",
 ) -> None:
-    """Trace a batch of cases, one transaction per case (the file is checked whole first)."""
+    """Trace a batch of cases, one transaction per case (the file is checked whole first).
+
+    Each confirmed case's playbook tasks are opened in its transaction.
+    """
     settings = settings_for(workspace, lang)
+    book = _playbook(playbook, as_json)
     rules = _rules(overlap_minutes, yellow_hours, as_json)
     venues = _venue_ids(risk_venues, as_json)
     if not cases.is_file():
@@ -308,6 +383,7 @@ def run_cmd(
         header = t("tracing.run.rejected", settings.lang, n=len(exc.errors))
         _reject(exc.errors, header=header, as_json=as_json, code=4)
     rows: list[CaseCounts] = []
+    n_tasks = 0
     seen: dict[str, NDArray[np.bool_]] = {}
     with progress_bar() as progress:
         task = progress.add_task(t("tracing.run.progress", lang, n=len(batch)), total=len(batch))
@@ -317,6 +393,8 @@ def run_cmd(
                     done = service.investigate(
                         session=session, ctx=ctx, case=case, rules=rules, risk_venues=venues
                     )
+                    opened = _open_playbook(session, book, case, done.out.case_id)
+                    n_tasks += len(opened.tasks) if opened is not None else 0
             except (SQLAlchemyError, OSError, service.TracingInputError) as exc:
                 fail(
                     t("tracing.run.failed", settings.lang, line=line, error=exc),
@@ -345,7 +423,7 @@ def run_cmd(
         seconds=round(time.perf_counter() - started, 2),
     )
     if as_json:
-        print_json(summary)
+        print_json({**summary.model_dump(mode="json"), "tasks": n_tasks})
         return
     for row in rows:
         out.print(_counts_line(row, settings.lang))
@@ -362,6 +440,8 @@ def run_cmd(
         )
     )
     out.print(t("tracing.run.done", settings.lang, n=len(rows), seconds=summary.seconds))
+    if book is not None:
+        out.print(t("tracing.run.tasks", settings.lang, n=n_tasks, playbook=book.name))
 
 
 @app.command("report")

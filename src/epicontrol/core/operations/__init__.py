@@ -1,0 +1,4 @@
+"""Response operations.
+
+Playbooks and SLA clocks, quarantine assignment and transfers, testing campaigns.
+"""
