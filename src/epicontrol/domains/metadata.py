@@ -10,5 +10,6 @@ from .city import models as _city  # noqa: F401  (registers the tables)
 from .surveillance import models as _surveillance  # noqa: F401  (registers the tables)
 from .tasks import models as _tasks  # noqa: F401  (registers the tables)
 from .tracing import models as _tracing  # noqa: F401  (registers the tables)
+from .zones import models as _zones  # noqa: F401  (registers the tables)
 
 metadata = Base.metadata
