@@ -7,6 +7,7 @@ import typer
 from . import city, db, surveil, trace
 from .demo import demo
 from .tasks import app as tasks_app
+from .testing import app as testing_app
 from .zones import app as zones_app
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(surveil.app, name="surveil")
 app.add_typer(trace.app, name="trace")
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(testing_app, name="testing")
 app.add_typer(zones_app, name="zones")
 app.command("demo")(demo)
 

@@ -6,6 +6,7 @@ Only Alembic's environment and the schema tests import this module.
 from __future__ import annotations
 
 from ..store.base import Base
+from .campaigns import models as _campaigns  # noqa: F401  (registers the tables)
 from .city import models as _city  # noqa: F401  (registers the tables)
 from .surveillance import models as _surveillance  # noqa: F401  (registers the tables)
 from .tasks import models as _tasks  # noqa: F401  (registers the tables)

@@ -1,0 +1,1 @@
+"""Mass-testing campaigns (全员核酸): plans, pools, results, coverage."""
