@@ -173,3 +173,17 @@ def test_demo_shows_the_alert_of_an_injected_outbreak(tmp_path: Path) -> None:
         assert Path(case["report_html"]).is_file() and Path(case["report_json"]).is_file()
     # the first case's own venues are the risk venues: someone stayed there 4 h or more
     assert traced[0]["counts"]["yellow_code"] > 0
+    # the response continues from the traced cases
+    case_ids = sorted(c["case_id"] for c in traced)
+    zones = out["zones"]
+    assert zones["case_ids"] == case_ids
+    levels = zones["levels"]
+    assert levels["lockdown"]["units"] >= len(case_ids) and levels["lockdown"]["residents"] > 0
+    assert all(z["source_case_ids"] for z in zones["lockdown"])
+    tasks = out["tasks"]
+    assert sorted(c["case_id"] for c in tasks["cases"]) == case_ids
+    assert all(len(c["tasks"]) == 12 for c in tasks["cases"])
+    plan = out["testing"]["plan"]
+    assert out["testing"]["scope"] == "zones"
+    assert plan["residents"] == sum(v["residents"] for v in levels.values())
+    assert sum(s["pools"] for s in plan["sites"]) == plan["pooling"]["pools"] > 0

@@ -18,9 +18,12 @@ from ..domains.city.models import Person, Venue
 from ..domains.surveillance.service import SurveillanceError
 from ..i18n import t
 from ..store import lake
+from . import demo_testing
 from .city import load_summary, render_summary, run_generate
 from .common import JsonOpt, LangOpt, fail, open_store, out, print_json
+from .demo_tasks import render_tasks, tasks_demo
 from .demo_tracing import render_tracing, tracing_demo
+from .demo_zones import render_zones, zones_demo
 from .surveil import OutbreakDemo, outbreak_demo
 
 WORKSPACE_FILES = {
@@ -95,6 +98,10 @@ def demo(
 
     # Tracing: a few confirmed cases, traced and reported.
     traced = tracing_demo(settings, days=days)
+    # Response: zones around the cases, their deadline tasks, a testing campaign.
+    zones = zones_demo(settings)
+    tasks = tasks_demo(settings)
+    testing = demo_testing.testing_demo(settings)
 
     # Surveillance: tomorrow's feed with an outbreak in the most populous community.
     outbreak: OutbreakDemo | None = None
@@ -119,6 +126,9 @@ def demo(
                 },
                 "person_sample": person,
                 "tracing": traced,
+                "zones": zones,
+                "tasks": tasks,
+                "testing": testing,
                 "surveillance": outbreak if outbreak is not None else {"error": outbreak_note},
             }
         )
@@ -148,6 +158,9 @@ def demo(
     out.print(b_table)
 
     render_tracing(traced, lang)
+    render_zones(zones, lang)
+    render_tasks(tasks, lang)
+    demo_testing.render_testing(testing, lang)
     if outbreak is not None:
         render_outbreak(outbreak, lang)
     else:
