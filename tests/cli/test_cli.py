@@ -187,3 +187,5 @@ def test_demo_shows_the_alert_of_an_injected_outbreak(tmp_path: Path) -> None:
     assert out["testing"]["scope"] == "zones"
     assert plan["residents"] == sum(v["residents"] for v in levels.values())
     assert sum(s["pools"] for s in plan["sites"]) == plan["pooling"]["pools"] > 0
+    quarantine = out["quarantine"]["assignment"]
+    assert quarantine["persons"] > 0 and quarantine["assigned"] == quarantine["max_assignable"]

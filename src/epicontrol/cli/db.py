@@ -40,7 +40,7 @@ def _report(workspace: Path, lang: str, as_json: bool, action: str) -> None:
 
 @app.command("upgrade")
 def upgrade_cmd(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    revision: Annotated[str, typer.Argument(help="Target revision (heads = newest).")] = "heads",
     workspace: WorkspaceOpt = Path("var"),
     as_json: JsonOpt = False,
     lang: LangOpt = "zh-CN",

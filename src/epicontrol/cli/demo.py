@@ -21,6 +21,7 @@ from ..store import lake
 from . import demo_testing
 from .city import load_summary, render_summary, run_generate
 from .common import JsonOpt, LangOpt, fail, open_store, out, print_json
+from .demo_quarantine import quarantine_demo, render_quarantine
 from .demo_tasks import render_tasks, tasks_demo
 from .demo_tracing import render_tracing, tracing_demo
 from .demo_zones import render_zones, zones_demo
@@ -101,6 +102,7 @@ def demo(
     # Response: zones around the cases, their deadline tasks, a testing campaign.
     zones = zones_demo(settings)
     tasks = tasks_demo(settings)
+    quarantine = quarantine_demo(settings)
     testing = demo_testing.testing_demo(settings)
 
     # Surveillance: tomorrow's feed with an outbreak in the most populous community.
@@ -128,6 +130,7 @@ def demo(
                 "tracing": traced,
                 "zones": zones,
                 "tasks": tasks,
+                "quarantine": quarantine,
                 "testing": testing,
                 "surveillance": outbreak if outbreak is not None else {"error": outbreak_note},
             }
@@ -160,6 +163,7 @@ def demo(
     render_tracing(traced, lang)
     render_zones(zones, lang)
     render_tasks(tasks, lang)
+    render_quarantine(quarantine, lang)
     demo_testing.render_testing(testing, lang)
     if outbreak is not None:
         render_outbreak(outbreak, lang)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import city, db, surveil, trace
+from . import city, db, quarantine, surveil, trace
 from .demo import demo
 from .tasks import app as tasks_app
 from .testing import app as testing_app
@@ -23,6 +23,7 @@ app.add_typer(trace.app, name="trace")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(testing_app, name="testing")
 app.add_typer(zones_app, name="zones")
+app.add_typer(quarantine.app, name="quarantine")
 app.command("demo")(demo)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,1 @@
+"""Centralised quarantine (集中隔离): assignment runs, the roster, daily tests, transfers."""
