@@ -189,3 +189,11 @@ def test_demo_shows_the_alert_of_an_injected_outbreak(tmp_path: Path) -> None:
     assert sum(s["pools"] for s in plan["sites"]) == plan["pooling"]["pools"] > 0
     quarantine = out["quarantine"]["assignment"]
     assert quarantine["persons"] > 0 and quarantine["assigned"] == quarantine["max_assignable"]
+    resources = out["resources"]
+    assert resources["zone_residents"] > 0
+    assert "n95" in {k["item"] for k in resources["key_items"]}
+    for k in resources["key_items"]:
+        if k["min_days"] is not None and k["min_days"] < k["alarm_days"]:
+            assert k["min_district"] in k["short_districts"]
+    for s in resources["staffing"]:
+        assert (s["shortfall"] > 0) == bool(s["districts"])

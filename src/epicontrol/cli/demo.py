@@ -22,6 +22,7 @@ from . import demo_testing
 from .city import load_summary, render_summary, run_generate
 from .common import JsonOpt, LangOpt, fail, open_store, out, print_json
 from .demo_quarantine import quarantine_demo, render_quarantine
+from .demo_resources import render_resources, resources_demo
 from .demo_tasks import render_tasks, tasks_demo
 from .demo_tracing import render_tracing, tracing_demo
 from .demo_zones import render_zones, zones_demo
@@ -104,6 +105,8 @@ def demo(
     tasks = tasks_demo(settings)
     quarantine = quarantine_demo(settings)
     testing = demo_testing.testing_demo(settings)
+    # Resources: hospital capacity forecast, stockpiles, staffing against the standards.
+    resources = resources_demo(settings)
 
     # Surveillance: tomorrow's feed with an outbreak in the most populous community.
     outbreak: OutbreakDemo | None = None
@@ -132,6 +135,7 @@ def demo(
                 "tasks": tasks,
                 "quarantine": quarantine,
                 "testing": testing,
+                "resources": resources,
                 "surveillance": outbreak if outbreak is not None else {"error": outbreak_note},
             }
         )
@@ -165,6 +169,7 @@ def demo(
     render_tasks(tasks, lang)
     render_quarantine(quarantine, lang)
     demo_testing.render_testing(testing, lang)
+    render_resources(resources, lang)
     if outbreak is not None:
         render_outbreak(outbreak, lang)
     else:

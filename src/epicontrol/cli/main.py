@@ -6,6 +6,7 @@ import typer
 
 from . import city, db, quarantine, surveil, trace
 from .demo import demo
+from .resources import app as resources_app
 from .tasks import app as tasks_app
 from .testing import app as testing_app
 from .zones import app as zones_app
@@ -24,6 +25,7 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(testing_app, name="testing")
 app.add_typer(zones_app, name="zones")
 app.add_typer(quarantine.app, name="quarantine")
+app.add_typer(resources_app, name="resources")
 app.command("demo")(demo)
 
 if __name__ == "__main__":  # pragma: no cover

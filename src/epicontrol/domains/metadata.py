@@ -9,6 +9,7 @@ from ..store.base import Base
 from .campaigns import models as _campaigns  # noqa: F401  (registers the tables)
 from .city import models as _city  # noqa: F401  (registers the tables)
 from .quarantine import models as _quarantine  # noqa: F401  (registers the tables)
+from .resources import models as _resources  # noqa: F401  (registers the tables)
 from .surveillance import models as _surveillance  # noqa: F401  (registers the tables)
 from .tasks import models as _tasks  # noqa: F401  (registers the tables)
 from .tracing import models as _tracing  # noqa: F401  (registers the tables)

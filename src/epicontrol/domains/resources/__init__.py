@@ -1,0 +1,1 @@
+"""Resources: capacity forecast, stockpiles (three-tier holdings and ledger), staffing."""
