@@ -9,6 +9,7 @@ from .demo import demo
 from .resources import app as resources_app
 from .tasks import app as tasks_app
 from .testing import app as testing_app
+from .twin_rt import app as twin_app
 from .zones import app as zones_app
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app.add_typer(surveil.app, name="surveil")
 app.add_typer(trace.app, name="trace")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(testing_app, name="testing")
+app.add_typer(twin_app, name="twin")
 app.add_typer(zones_app, name="zones")
 app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(resources_app, name="resources")

@@ -8,7 +8,7 @@ a programming error.
 
 from __future__ import annotations
 
-from . import campaigns, quarantine, resources, special, tasks, zones
+from . import campaigns, quarantine, resources, special, tasks, twin, zones
 
 _MODULES = (
     zones.MESSAGES,
@@ -17,6 +17,7 @@ _MODULES = (
     campaigns.MESSAGES,
     resources.MESSAGES,
     special.MESSAGES,
+    twin.MESSAGES,
 )
 
 
