@@ -185,7 +185,7 @@ def test_irls_matches_statsmodels_quasi_poisson() -> None:
 SETTINGS: list[dict[str, Any]] = [
     {},
     dict(NOUFAILY_DEFAULTS),
-    {**NOUFAILY_DEFAULTS, "threshold_method": "muan", "b": 2},
+    {**NOUFAILY_DEFAULTS, "threshold_method": "muan", "b": 2, "monitor": np.arange(110, 312, 3)},
     {"powertrans": "none", "reweight": False},
     {"powertrans": "1/2", "trend": False, "b": 3, "w": 2},
     {"no_periods": 4, "weights_threshold": 1.0, "alpha": 0.01, "limit54": (3, 2)},
@@ -196,7 +196,7 @@ SETTINGS: list[dict[str, Any]] = [
 def test_arrow_kernel_equals_dense_glm(kw: dict[str, Any]) -> None:
     """The numba kernel gives the dense-design implementation's results."""
     rng = np.random.default_rng(11)
-    n = 40
+    n = 24
     t = np.arange(WEEKS.size)
     level = rng.uniform(0.3, 60.0, (n, 1))
     season = 1.0 + rng.uniform(0, 0.6, (n, 1)) * np.cos(2 * np.pi * t / 52.18)
@@ -209,7 +209,7 @@ def test_arrow_kernel_equals_dense_glm(kw: dict[str, Any]) -> None:
     for extra in ({}, {"population": pop}):
         new = farrington_flexible(x, WEEKS, **kw, **extra)
         ref = oracle.farrington_dense(x, WEEKS, **kw, **extra)
-        assert ref.evaluated.sum() > 1000 and ref.alarm.sum() > 5
+        assert ref.evaluated.sum() > 600 and ref.alarm.sum() > 3
         np.testing.assert_array_equal(new.evaluated, ref.evaluated)
         np.testing.assert_array_equal(new.alarm, ref.alarm)
         for a, r in ((new.statistic, ref.statistic), (new.threshold, ref.threshold)):

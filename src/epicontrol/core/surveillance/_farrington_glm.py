@@ -72,9 +72,99 @@ _LOG_EPS = math.log(_EPS)
 
 
 @nb.njit(nogil=True, cache=True)
+def _irls_levels(  # type: ignore[no-untyped-def]
+    y, ylogy, ly01, prior, lev, n, n_lev, mu, eta, logmu, w_last, s0, r0, theta, cov_jj, lv,
+):  # fmt: skip
+    """:func:`_irls` for the flat model without offset: O(levels) per step after the first.
+
+    Once ``μ`` is one value per level (from the second step on), the weighted
+    sums are ``S₀ⱼ = μⱼ Pⱼ`` and ``Σ w z = μⱼ ηⱼ Pⱼ + Yⱼ - μⱼ Pⱼ`` and the deviance
+    is ``2 Σⱼ (Lⱼ - log μⱼ Yⱼ - Yⱼ + μⱼ Pⱼ)`` with ``Pⱼ = Σ prior``, ``Yⱼ = Σ prior y``
+    and ``Lⱼ = Σ prior y log y`` over the level: the same iteration with sums
+    taken once.  ``lv`` is scratch ``(8, levels)``; on return ``lv[3]`` holds μ.
+    """
+    P, Y, L, m, e, mprev = lv[0], lv[1], lv[2], lv[3], lv[4], lv[5]
+    for j in range(n_lev):
+        P[j] = 0.0
+        Y[j] = 0.0
+        L[j] = 0.0
+        theta[j] = 0.0
+        cov_jj[j] = math.nan
+    for i in range(n):
+        j = lev[i]
+        P[j] += prior[i]
+        Y[j] += prior[i] * y[i]
+        if y[i] > 0.0:
+            L[j] += prior[i] * ylogy[i]
+        mu[i] = y[i] + 0.1
+        eta[i] = ly01[i]
+        w_last[i] = prior[i] * mu[i]
+    dev_old = _deviance(y, ylogy, mu, eta, prior, n)
+    converged = False
+    per_level = False  # mu, eta and the last weights live in m, e, mprev
+    for it in range(25):
+        if it == 0:
+            for j in range(n_lev):
+                s0[j] = 0.0
+                r0[j] = 0.0
+            for i in range(n):
+                w = prior[i] * mu[i]
+                w_last[i] = w
+                z = eta[i] + (y[i] - mu[i]) / mu[i]
+                s0[lev[i]] += w
+                r0[lev[i]] += w * z
+        else:
+            for j in range(n_lev):
+                mprev[j] = m[j]
+                s0[j] = m[j] * P[j]
+                r0[j] = m[j] * e[j] * P[j] + (Y[j] - m[j] * P[j])
+        dev = 0.0
+        for j in range(n_lev):
+            if s0[j] > 0.0:
+                theta[j] = r0[j] / s0[j]
+                cov_jj[j] = 1.0 / s0[j]
+            else:
+                theta[j] = 0.0
+                cov_jj[j] = 0.0
+            v = np.exp(theta[j])
+            m[j] = v if (v > _EPS or v != v) else _EPS
+            e[j] = theta[j]
+            lm = theta[j] if m[j] > _EPS else _LOG_EPS
+            dev += L[j] - lm * Y[j] - Y[j] + m[j] * P[j]
+        dev *= 2.0
+        per_level = True
+        done = abs(dev - dev_old) / (abs(dev) + 0.1) < 1e-8
+        bad = not math.isfinite(dev)
+        dev_old = dev
+        if done:
+            converged = True
+            break
+        if bad:
+            break
+    if per_level:
+        for i in range(n):
+            j = lev[i]
+            mu[i] = m[j]
+            eta[i] = e[j]
+    n_ok = 0
+    pearson = 0.0
+    for i in range(n):
+        j = lev[i]
+        if per_level and it > 0:
+            w_last[i] = prior[i] * mprev[j]
+        if prior[i] > 0.0:
+            n_ok += 1
+            r = (y[i] - mu[i]) / mu[i]
+            pearson += w_last[i] * r * r
+    df = float(n_ok - n_lev)
+    disp = pearson / df if df > 0.0 else math.nan
+    return converged, disp, df
+
+
+@nb.njit(nogil=True, cache=True)
 def _irls(  # type: ignore[no-untyped-def]
-    y, ylogy, ly01, off, eoff, prior, lev, t, n, n_lev, trend,
-    mu, eta, logmu, w_last, s0, s1, r0, theta, cov_tb, cov_jj, etheta,
+    y, ylogy, ly01, off, eoff, prior, lev, t, n, n_lev, trend, zero_off,
+    mu, eta, logmu, w_last, s0, s1, r0, theta, cov_tb, cov_jj, etheta, lv,
 ):  # fmt: skip
     """One Poisson log-link IRLS fit; fills ``mu``, ``w_last``, ``theta``, covariances.
 
@@ -82,7 +172,16 @@ def _irls(  # type: ignore[no-untyped-def]
     Cov(θ_j, β), ``cov_jj[j]`` = Var(θ_j) (unscaled).  ``eoff = exp(off)``: the
     flat model needs one ``exp`` per level and step, ``μ_i = e^{θ_j} e^{off_i}``;
     ``log μ = η`` (or ``log ε`` where ``μ`` is clipped), so no ``log`` per step.
+    The flat model without offset goes to :func:`_irls_levels`.
     """
+    if not trend and zero_off:
+        converged, disp, df = _irls_levels(
+            y, ylogy, ly01, prior, lev, n, n_lev, mu, eta, logmu, w_last, s0, r0, theta,
+            cov_jj, lv,
+        )  # fmt: skip
+        for j in range(n_lev):
+            cov_tb[j] = 0.0
+        return 0.0, math.nan, converged, disp, df
     for i in range(n):
         mu[i] = y[i] + 0.1
         eta[i] = ly01[i]  # log(y + 0.1)
@@ -187,8 +286,8 @@ def _hat(i, lev, t, trend, w_last, cov_tb, cov_jj, cov_bb):  # type: ignore[no-u
 
 @nb.njit(nogil=True, cache=True)
 def _fit_reweighted(  # type: ignore[no-untyped-def]
-    y, ylogy, ly01, y23, off, eoff, lev, t, n, n_lev, trend, reweight, threshold, p_lev, t0,
-    off0, prior, mu, eta, logmu, w_last, s0, s1, r0, theta, cov_tb, cov_jj, etheta,
+    y, ylogy, ly01, y23, off, eoff, lev, t, n, n_lev, trend, zero_off, reweight, threshold,
+    p_lev, t0, off0, prior, mu, eta, logmu, w_last, s0, s1, r0, theta, cov_tb, cov_jj, etheta, lv,
 ):  # fmt: skip
     """R ``algo.farrington.fitGLM.flexible`` and the prediction at the monitored week.
 
@@ -197,16 +296,24 @@ def _fit_reweighted(  # type: ignore[no-untyped-def]
     for i in range(n):
         prior[i] = 1.0
     beta, cov_bb, ok, disp, df = _irls(
-        y, ylogy, ly01, off, eoff, prior, lev, t, n, n_lev, trend,
-        mu, eta, logmu, w_last, s0, s1, r0, theta, cov_tb, cov_jj, etheta,
+        y, ylogy, ly01, off, eoff, prior, lev, t, n, n_lev, trend, zero_off,
+        mu, eta, logmu, w_last, s0, s1, r0, theta, cov_tb, cov_jj, etheta, lv,
     )  # fmt: skip
     phi = disp if disp > 1.0 else 1.0  # fmax(disp, 1): NaN -> 1
     if reweight:
         # Anscombe residuals of the first fit -> weights (sum n); written into ``prior``
         total = 0.0
+        per_level = not trend and zero_off  # then μ is one value per level: lv[3]
+        if per_level:
+            for j in range(n_lev):
+                lv[6, j] = lv[3, j] ** (-1.0 / 6.0)
+                lv[7, j] = math.sqrt(lv[3, j])
         for i in range(n):
             h = _hat(i, lev, t, trend, w_last, cov_tb, cov_jj, cov_bb)
-            raw = 1.5 * (y23[i] * mu[i] ** (-1.0 / 6.0) - math.sqrt(mu[i]))
+            if per_level:
+                raw = 1.5 * (y23[i] * lv[6, lev[i]] - lv[7, lev[i]])
+            else:
+                raw = 1.5 * (y23[i] * mu[i] ** (-1.0 / 6.0) - math.sqrt(mu[i]))
             den = phi * (1.0 - h)
             if den > 0.0:
                 s = raw / math.sqrt(den)
@@ -214,15 +321,15 @@ def _fit_reweighted(  # type: ignore[no-untyped-def]
                 s = math.nan if raw == 0.0 else math.copysign(math.inf, raw)
             else:
                 s = math.nan
-            term = s**-2.0 if s > threshold else 1.0
+            term = 1.0 / (s * s) if s > threshold else 1.0
             prior[i] = term
             total += term
         gamma = n / total
         for i in range(n):
             prior[i] = gamma * prior[i]
         beta, cov_bb, _, disp, df = _irls(
-            y, ylogy, ly01, off, eoff, prior, lev, t, n, n_lev, trend,
-            mu, eta, logmu, w_last, s0, s1, r0, theta, cov_tb, cov_jj, etheta,
+            y, ylogy, ly01, off, eoff, prior, lev, t, n, n_lev, trend, zero_off,
+            mu, eta, logmu, w_last, s0, s1, r0, theta, cov_tb, cov_jj, etheta, lv,
         )  # fmt: skip
         phi = disp if disp > 1.0 else 1.0
     eta0 = theta[p_lev] + off0
@@ -281,7 +388,12 @@ def fit_all(  # type: ignore[no-untyped-def]
     cov_tb = np.empty(lmax)
     cov_jj = np.empty(lmax)
     etheta = np.empty(lmax)
+    lv = np.empty((8, lmax))
     for s in range(n_s):
+        zero_off = True
+        for i in range(n_t):
+            if log_pop[s, i] != 0.0:
+                zero_off = False
         for i in range(n_t):
             v = y_all[s, i]
             s_ylogy[i] = v * math.log(v) if v > 0.0 else 0.0
@@ -306,9 +418,9 @@ def fit_all(  # type: ignore[no-untyped-def]
             off0 = log_pop[s, steps[k]]
             if trend:
                 e0, se0, phi, ts, df, ok = _fit_reweighted(
-                    y, ylogy, ly01, y23, off, eoff, lev, t, n, n_lev[k], True, reweight,
-                    threshold, p_lev[k], t0[k], off0,
-                    prior, mu, eta, logmu, w_last, s0, s1, r0, theta, cov_tb, cov_jj, etheta,
+                    y, ylogy, ly01, y23, off, eoff, lev, t, n, n_lev[k], True, zero_off,
+                    reweight, threshold, p_lev[k], t0[k], off0,
+                    prior, mu, eta, logmu, w_last, s0, s1, r0, theta, cov_tb, cov_jj, etheta, lv,
                 )  # fmt: skip
                 out[0, s, k] = e0
                 out[1, s, k] = se0
@@ -323,9 +435,9 @@ def fit_all(  # type: ignore[no-untyped-def]
                 for f in range(7):
                     out[f, s, k] = math.nan
             e0, se0, phi, _, _, ok = _fit_reweighted(
-                y, ylogy, ly01, y23, off, eoff, lev, t, n, n_lev[k], False, reweight,
-                threshold, p_lev[k], t0[k], off0,
-                prior, mu, eta, logmu, w_last, s0, s1, r0, theta, cov_tb, cov_jj, etheta,
+                y, ylogy, ly01, y23, off, eoff, lev, t, n, n_lev[k], False, zero_off,
+                reweight, threshold, p_lev[k], t0[k], off0,
+                prior, mu, eta, logmu, w_last, s0, s1, r0, theta, cov_tb, cov_jj, etheta, lv,
             )  # fmt: skip
             out[7, s, k] = e0
             out[8, s, k] = se0
