@@ -197,3 +197,6 @@ def test_demo_shows_the_alert_of_an_injected_outbreak(tmp_path: Path) -> None:
             assert k["min_district"] in k["short_districts"]
     for s in resources["staffing"]:
         assert (s["shortfall"] > 0) == bool(s["districts"])
+    special = out["special"]
+    assert special["plan"] is not None and special["requests"]
+    assert all(r["due_at"] for r in special["requests"])

@@ -23,6 +23,7 @@ from .city import load_summary, render_summary, run_generate
 from .common import JsonOpt, LangOpt, fail, open_store, out, print_json
 from .demo_quarantine import quarantine_demo, render_quarantine
 from .demo_resources import render_resources, resources_demo
+from .demo_special import render_special, special_demo
 from .demo_tasks import render_tasks, tasks_demo
 from .demo_tracing import render_tracing, tracing_demo
 from .demo_zones import render_zones, zones_demo
@@ -107,6 +108,8 @@ def demo(
     testing = demo_testing.testing_demo(settings)
     # Resources: hospital capacity forecast, stockpiles, staffing against the standards.
     resources = resources_demo(settings)
+    # Supply to the zones' households and special-population requests with their clocks.
+    special = special_demo(settings)
 
     # Surveillance: tomorrow's feed with an outbreak in the most populous community.
     outbreak: OutbreakDemo | None = None
@@ -136,6 +139,7 @@ def demo(
                 "quarantine": quarantine,
                 "testing": testing,
                 "resources": resources,
+                "special": special,
                 "surveillance": outbreak if outbreak is not None else {"error": outbreak_note},
             }
         )
@@ -170,6 +174,7 @@ def demo(
     render_quarantine(quarantine, lang)
     demo_testing.render_testing(testing, lang)
     render_resources(resources, lang)
+    render_special(special, lang)
     if outbreak is not None:
         render_outbreak(outbreak, lang)
     else:

@@ -7,6 +7,7 @@ import typer
 from . import city, db, quarantine, surveil, trace
 from .demo import demo
 from .resources import app as resources_app
+from .special import app as special_app
 from .tasks import app as tasks_app
 from .testing import app as testing_app
 from .twin_rt import app as twin_app
@@ -28,6 +29,7 @@ app.add_typer(twin_app, name="twin")
 app.add_typer(zones_app, name="zones")
 app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(resources_app, name="resources")
+app.add_typer(special_app, name="special")
 app.command("demo")(demo)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -527,3 +527,8 @@ def staff(
     if imported is not None:
         out.print(t("resources.staff.imported", lang, **imported.model_dump()))
     print_staffing(report, lang)
+
+
+# ``resources distribute`` and ``resources nodes`` live in their own module and
+# register themselves on this app.
+from . import resources_distribute as _distribute  # noqa: E402,F401

@@ -10,6 +10,8 @@ from .campaigns import models as _campaigns  # noqa: F401  (registers the tables
 from .city import models as _city  # noqa: F401  (registers the tables)
 from .quarantine import models as _quarantine  # noqa: F401  (registers the tables)
 from .resources import models as _resources  # noqa: F401  (registers the tables)
+from .special import models as _special  # noqa: F401  (registers the tables)
+from .supply import models as _supply  # noqa: F401  (registers the tables)
 from .surveillance import models as _surveillance  # noqa: F401  (registers the tables)
 from .tasks import models as _tasks  # noqa: F401  (registers the tables)
 from .tracing import models as _tracing  # noqa: F401  (registers the tables)
