@@ -200,3 +200,6 @@ def test_demo_shows_the_alert_of_an_injected_outbreak(tmp_path: Path) -> None:
     special = out["special"]
     assert special["plan"] is not None and special["requests"]
     assert all(r["due_at"] for r in special["requests"])
+    report = out["report"]
+    assert Path(report["files"]["html"]).is_file()
+    assert {k["key"] for k in report["kpis"]} >= {"alert_latency", "on_time", "quarantine"}

@@ -22,6 +22,7 @@ from . import demo_testing
 from .city import load_summary, render_summary, run_generate
 from .common import JsonOpt, LangOpt, fail, open_store, out, print_json
 from .demo_quarantine import quarantine_demo, render_quarantine
+from .demo_report import render_report, report_demo
 from .demo_resources import render_resources, resources_demo
 from .demo_special import render_special, special_demo
 from .demo_tasks import render_tasks, tasks_demo
@@ -110,6 +111,8 @@ def demo(
     resources = resources_demo(settings)
     # Supply to the zones' households and special-population requests with their clocks.
     special = special_demo(settings)
+    # The day's report (日报, zero reports included) as HTML and PDF.
+    report = report_demo(settings)
 
     # Surveillance: tomorrow's feed with an outbreak in the most populous community.
     outbreak: OutbreakDemo | None = None
@@ -140,6 +143,7 @@ def demo(
                 "testing": testing,
                 "resources": resources,
                 "special": special,
+                "report": report,
                 "surveillance": outbreak if outbreak is not None else {"error": outbreak_note},
             }
         )
@@ -175,6 +179,7 @@ def demo(
     demo_testing.render_testing(testing, lang)
     render_resources(resources, lang)
     render_special(special, lang)
+    render_report(report, lang)
     if outbreak is not None:
         render_outbreak(outbreak, lang)
     else:

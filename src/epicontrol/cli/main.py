@@ -6,6 +6,7 @@ import typer
 
 from . import city, db, quarantine, surveil, trace
 from .demo import demo
+from .report import app as report_app
 from .resources import app as resources_app
 from .special import app as special_app
 from .tasks import app as tasks_app
@@ -30,6 +31,7 @@ app.add_typer(zones_app, name="zones")
 app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(resources_app, name="resources")
 app.add_typer(special_app, name="special")
+app.add_typer(report_app, name="report")
 app.command("demo")(demo)
 
 if __name__ == "__main__":  # pragma: no cover

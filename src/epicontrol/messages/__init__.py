@@ -8,7 +8,7 @@ a programming error.
 
 from __future__ import annotations
 
-from . import campaigns, quarantine, resources, special, tasks, twin, zones
+from . import board, campaigns, quarantine, resources, special, tasks, twin, zones
 
 _MODULES = (
     zones.MESSAGES,
@@ -18,6 +18,7 @@ _MODULES = (
     resources.MESSAGES,
     special.MESSAGES,
     twin.MESSAGES,
+    board.MESSAGES,
 )
 
 
