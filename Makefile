@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test web lint typecheck unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,30 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps penn-chime==0.0.3
 	touch $@ $(STAMP_RUN)
 
-demo: $(STAMP_RUN)
+# the dashboard's front-end packages (ECharts, htmx) from the npm registry, served from
+# static/vendor/ (no CDN): `npm ci` again when package-lock.json changes, copy when missing
+WEB := src/epicontrol/web
+NPM_STAMP := $(WEB)/node_modules/.installed-lock
+VENDOR := $(WEB)/static/vendor
+
+$(NPM_STAMP): $(WEB)/package-lock.json $(WEB)/package.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	touch $@
+
+$(VENDOR)/echarts.min.js: $(NPM_STAMP)
+	@mkdir -p $(VENDOR)
+	cp $(WEB)/node_modules/echarts/dist/echarts.min.js $@
+
+$(VENDOR)/htmx.min.js: $(NPM_STAMP)
+	@mkdir -p $(VENDOR)
+	cp $(WEB)/node_modules/htmx.org/dist/htmx.min.js $@
+
+web: $(VENDOR)/echarts.min.js $(VENDOR)/htmx.min.js
+
+demo: $(STAMP_RUN) web
 	$(BIN)/epicontrol demo
 
-test: $(STAMP_DEV)
+test: $(STAMP_DEV) web
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy

@@ -15,6 +15,7 @@ from .supply import models as _supply  # noqa: F401  (registers the tables)
 from .surveillance import models as _surveillance  # noqa: F401  (registers the tables)
 from .tasks import models as _tasks  # noqa: F401  (registers the tables)
 from .tracing import models as _tracing  # noqa: F401  (registers the tables)
+from .users import models as _users  # noqa: F401  (registers the tables)
 from .zones import models as _zones  # noqa: F401  (registers the tables)
 
 metadata = Base.metadata

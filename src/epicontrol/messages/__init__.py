@@ -8,7 +8,8 @@ a programming error.
 
 from __future__ import annotations
 
-from . import board, campaigns, quarantine, resources, special, tasks, twin, zones
+from . import board, campaigns, quarantine, resources, special, tasks, twin, users, zones
+from . import web as web_messages
 
 _MODULES = (
     zones.MESSAGES,
@@ -18,7 +19,9 @@ _MODULES = (
     resources.MESSAGES,
     special.MESSAGES,
     twin.MESSAGES,
+    users.MESSAGES,
     board.MESSAGES,
+    web_messages.MESSAGES,
 )
 
 

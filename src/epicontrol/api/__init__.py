@@ -1,0 +1,1 @@
+"""The command centre's REST API (FastAPI): app factory, auth, request-scoped transactions."""
