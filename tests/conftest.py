@@ -50,8 +50,10 @@ def pg_schema_factory() -> Iterator[object]:
         return postgres_schema_url(PG_URL, name)
 
     yield new_schema
-    with admin.begin() as c:
-        for name in made:
+    # one transaction per schema: dropping them all at once takes a lock per table
+    # of every schema and exceeds max_locks_per_transaction
+    for name in made:
+        with admin.begin() as c:
             c.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
     admin.dispose()
 
