@@ -199,7 +199,7 @@ def test_case_errors(ws: Workspace, tmp_path: Path) -> None:
                    "--json", code=2)  # fmt: skip
     assert rules["error"].startswith("--overlap-minutes must be between 1 and 1440")
     venues = ws.run("case", str(pid), "--onset", "2026-11-04", "--risk-venues", "a,b",
-                    "--json", code=1)  # fmt: skip
+                    "--json", code=2)  # fmt: skip
     assert "--risk-venues must be venue ids" in venues["error"]
     empty = ws.run("case", "1", "--onset", "2026-11-04", "--json", code=3,
                    workspace=tmp_path / "empty")  # fmt: skip

@@ -111,3 +111,18 @@ def progress_bar(*, transient: bool = True) -> Iterator[Progress]:
         transient=transient,
     ) as progress:
         yield progress
+
+
+def parse_ids(
+    option: str, value: str | None, *, as_json: bool, what: str = "ids"
+) -> list[int] | None:
+    """``ID,ID,...`` of a command-line option; ``None`` when not given (exit 2 when malformed)."""
+    if not value:
+        return None
+    try:
+        ids = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        fail(f"{option} must be {what} separated by commas, got {value!r}", as_json=as_json, code=2)
+    if not ids:
+        fail(f"{option} must name at least one id", as_json=as_json, code=2)
+    return ids

@@ -20,6 +20,7 @@ from ..domains.campaigns import service
 from ..domains.campaigns.schemas import PlanOut
 from ..domains.city.models import Area, Person
 from ..domains.tracing.models import Case
+from ..domains.zones.queries import active_zones
 from ..i18n import t
 from .common import open_store, out
 from .testing import render_plan
@@ -53,14 +54,8 @@ def _home_communities(session: Session) -> list[int]:
 def testing_demo(settings: Settings, *, start: datetime | None = None) -> TestingDemo:
     """Plan and save a campaign for the active zones (or the cases' home communities)."""
     engine = open_store(settings)
-    zone_ids: list[int] = []
-    try:
-        from ..domains.zones.queries import active_zones
-
-        with Session(engine) as session:
-            zone_ids = [z.id for z in active_zones(session=session)]
-    except (ImportError, LookupError):  # the zones domain not there, or no city yet
-        zone_ids = []
+    with Session(engine) as session:
+        zone_ids = [z.id for z in active_zones(session=session)]
     with Session(engine) as session, session.begin():
         areas = [] if zone_ids else _home_communities(session)
         when = start or (

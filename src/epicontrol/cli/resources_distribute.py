@@ -27,6 +27,7 @@ from .common import (
     fail,
     open_store,
     out,
+    parse_ids,
     print_json,
     progress_bar,
     settings_for,
@@ -39,17 +40,6 @@ nodes_app = typer.Typer(
 app.add_typer(nodes_app, name="nodes")
 
 STEPS = ("zones", "network", "solve", "store")
-
-
-def _ids(option: str, value: str | None, as_json: bool) -> list[int] | None:
-    if value is None:
-        return None
-    try:
-        return [int(v) for v in value.split(",") if v.strip()]
-    except ValueError:
-        fail(
-            f"{option} must be area ids separated by commas, got {value!r}", as_json=as_json, code=2
-        )
 
 
 def render_plan(plan: PlanOut, lang: str, *, rows: int = 20) -> None:
@@ -135,8 +125,8 @@ def distribute(
         fail(f"--time-limit must be > 0, got {time_limit}", as_json=as_json, code=2)
     if extra_hubs < 0:
         fail(f"--extra-hubs must be >= 0, got {extra_hubs}", as_json=as_json, code=2)
-    lock_ids = _ids("--lockdown-areas", lockdown, as_json)
-    ctrl_ids = _ids("--control-areas", control, as_json)
+    lock_ids = parse_ids("--lockdown-areas", lockdown, as_json=as_json, what="area ids")
+    ctrl_ids = parse_ids("--control-areas", control, as_json=as_json, what="area ids")
     supply = SupplySettings(time_limit=time_limit, extra_hubs=extra_hubs)
     engine = open_store(settings)
     try:

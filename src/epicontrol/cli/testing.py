@@ -29,6 +29,7 @@ from .common import (
     fail,
     open_store,
     out,
+    parse_ids,
     print_json,
     progress_bar,
     settings_for,
@@ -40,18 +41,6 @@ app = typer.Typer(
 )
 
 SHOWN = 30
-
-
-def _ids(option: str, value: str | None, as_json: bool) -> list[int] | None:
-    if not value:
-        return None
-    try:
-        ids = [int(v) for v in value.split(",") if v.strip()]
-    except ValueError:
-        fail(f"{option} must be ids separated by commas, got {value!r}", as_json=as_json, code=2)
-    if not ids:
-        fail(f"{option} must name at least one id", as_json=as_json, code=2)
-    return ids
 
 
 def _input_error(
@@ -196,8 +185,8 @@ def plan_cmd(
 ) -> None:
     """Plan a campaign: sites, sampler shifts, pools, labs, finish time or shortfall."""
     settings = settings_for(workspace, lang)
-    area_ids = _ids("--areas", areas, as_json)
-    zone_ids = _ids("--zones", zones, as_json)
+    area_ids = parse_ids("--areas", areas, as_json=as_json)
+    zone_ids = parse_ids("--zones", zones, as_json=as_json)
     if bool(area_ids) == bool(zone_ids):
         fail("give exactly one of --areas and --zones", as_json=as_json, code=2)
     when = None

@@ -60,6 +60,7 @@ from .common import (
     fail,
     open_store,
     out,
+    parse_ids,
     print_json,
     progress_bar,
     settings_for,
@@ -126,15 +127,6 @@ def _rules(overlap_minutes: int, yellow_hours: float, as_json: bool) -> TracingR
     except ValueError as exc:
         fail(f"--{str(exc).replace('_', '-')}", as_json=as_json, code=2)
     return rules
-
-
-def _venue_ids(value: str | None, as_json: bool) -> list[int]:
-    if not value:
-        return []
-    try:
-        return [int(v) for v in value.split(",") if v.strip()]
-    except ValueError:
-        fail(f"--risk-venues must be venue ids separated by commas, got {value!r}", as_json=as_json)
 
 
 def _playbook(spec: str, as_json: bool) -> Playbook | None:
@@ -294,7 +286,7 @@ def case_cmd(
     if asymptomatic and suspected:
         fail("--asymptomatic and --suspected exclude each other", as_json=as_json, code=2)
     rules = _rules(overlap_minutes, yellow_hours, as_json)
-    venues = _venue_ids(risk_venues, as_json)
+    venues = parse_ids("--risk-venues", risk_venues, as_json=as_json, what="venue ids") or []
     window = (_when("--risk-from", risk_from, as_json), _when("--risk-to", risk_to, as_json))
     if (window[0] is None) != (window[1] is None):
         fail("--risk-from and --risk-to go together", as_json=as_json, code=2)
@@ -368,7 +360,7 @@ def run_cmd(
     settings = settings_for(workspace, lang)
     book = _playbook(playbook, as_json)
     rules = _rules(overlap_minutes, yellow_hours, as_json)
-    venues = _venue_ids(risk_venues, as_json)
+    venues = parse_ids("--risk-venues", risk_venues, as_json=as_json, what="venue ids") or []
     if not cases.is_file():
         fail(f"--cases {cases}: not a file", as_json=as_json, code=2)
     started = time.perf_counter()
