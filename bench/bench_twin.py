@@ -18,6 +18,18 @@ over ``--rounds`` (default 3).
   infection) on ``ss.RandomNet(n_contacts=10)``, ``dt = 1 day``; ``init()``
   timed apart from ``run()``.
 
+With ``--measures tracing`` every engine runs the same package (PEERS.md's
+comparable configuration): symptomatic testing with probability 0.2 a day
+and a 1-day delay to the result; contact tracing of household contacts with
+probability 1.0, school and work 0.5, community 0.3 (Covasim: ``test_prob``
++ ``contact_tracing`` with 0–2-day trace times; ours: ``symptomatic_testing``
++ ``contact_tracing`` with the 1+4+6+24 stage delays and unlimited tracers,
+as Covasim has no capacity); traced contacts in 14-day (home) quarantine.
+Covasim 3.1.9 runs too when ``--covasim3-python`` exists (default
+``bench/.venv-covasim3/bin/python``: ``python3 -m venv bench/.venv-covasim3
+&& bench/.venv-covasim3/bin/pip install covasim==3.1.9``).  Starsim has no
+such interventions; it runs its SIR as without measures, for scale.
+
 Agent-days per second = N × D / run seconds.  Peers run with the Python of
 ``--peer-python`` (default ``bench/.venv-peers/bin/python``; create it with
 ``python3 -m venv bench/.venv-peers && bench/.venv-peers/bin/pip install
@@ -27,6 +39,7 @@ to a second on a shared, oversubscribed machine).
 
     .venv/bin/python bench/bench_twin.py --population 1000000 --days 60 120
     .venv/bin/python bench/bench_twin.py --population 1000000 --days 60 --peers none
+    .venv/bin/python bench/bench_twin.py --population 1000000 --days 120 --measures tracing
 """
 
 from __future__ import annotations
@@ -48,16 +61,24 @@ ROOT = Path(__file__).resolve().parents[1]
 COVASIM = r"""
 import json, resource, sys, time
 import covasim as cv
-n, days, seed = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+n, days, seed, measures = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+iv = []
+if measures == "tracing":
+    iv = [cv.test_prob(symp_prob=0.2, asymp_prob=0.0, test_delay=1),
+          cv.contact_tracing(trace_probs=dict(h=1.0, s=0.5, w=0.5, c=0.3),
+                             trace_time=dict(h=0, s=1, w=1, c=2))]
 t0 = time.perf_counter()
 sim = cv.Sim(pop_size=n, pop_type="hybrid", n_days=days, pop_infected=100, rand_seed=seed,
-             verbose=0)
+             verbose=0, interventions=iv, quar_period=14)
 sim.initialize()
 t1 = time.perf_counter()
 sim.run()
 t2 = time.perf_counter()
+r = sim.results
 print(json.dumps({"version": cv.__version__, "init_s": t1 - t0, "run_s": t2 - t1,
-                  "attack_rate": float(sim.results["cum_infections"][-1]) / n,
+                  "attack_rate": float(r["cum_infections"][-1]) / n,
+                  "diagnosed": float(r["cum_diagnoses"][-1]),
+                  "quarantined": float(r["cum_quarantined"][-1]),
                   "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}))
 """
 
@@ -79,6 +100,30 @@ print(json.dumps({"version": ss.__version__, "init_s": t1 - t0, "run_s": t2 - t1
                   "attack_rate": float(r.cum_infections[-1]) / n if "cum_infections" in r else None,
                   "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}))
 """
+
+
+def comparable_measures() -> list[Any]:
+    """Covasim's comparable configuration in our measures (see the module docstring)."""
+    from epicontrol.core.twin.measures import build_measure
+
+    return [
+        build_measure(
+            "symptomatic_testing",
+            {"test_prob": 0.2, "seek_delay": 1, "turnaround_hours": 24.0, "sensitivity": 1.0},
+        ),
+        build_measure(
+            "contact_tracing",
+            {
+                "p_household": 1.0,
+                "p_school": 0.5,
+                "p_work": 0.5,
+                "p_community": 0.3,
+                "tracers": 1e9,  # Covasim's tracing has no capacity limit
+                "depth": 1,
+                "home_days": 14,
+            },
+        ),
+    ]
 
 
 def ours(args: argparse.Namespace) -> dict[str, Any]:
@@ -110,13 +155,25 @@ def ours(args: argparse.Namespace) -> dict[str, Any]:
         seed=args.seed,
         start_weekday=city.params.start.weekday(),
         activity=activity,
+        measures=comparable_measures() if args.measures == "tracing" else (),
     )
     sim.seed_random(100)
     t1 = time.perf_counter()
     res = sim.run(args.days[0])
     run_s = time.perf_counter() - t1
     summary = res.summary()
-    return {
+    extra: dict[str, Any] = {}
+    if args.measures == "tracing":
+        import numpy as np
+
+        from epicontrol.core.twin.measures import registry_of
+
+        figs = registry_of(sim).figures(res.days)
+        extra = {
+            "diagnosed": float(figs["diagnosed"].sum()),
+            "quarantined": float(figs.get("traced_contacts", np.zeros(1)).sum()),
+        }
+    return extra | {
         "version": "epicontrol",
         "init_s": setup,
         "run_s": run_s,
@@ -148,6 +205,17 @@ def main() -> None:
     ap.add_argument("--peers", nargs="+", default=["covasim", "starsim"],
                     help="covasim, starsim, or none")  # fmt: skip
     ap.add_argument("--peer-python", default=str(ROOT / "bench/.venv-peers/bin/python"))
+    ap.add_argument(
+        "--covasim3-python",
+        default=str(ROOT / "bench/.venv-covasim3/bin/python"),
+        help="a Python with covasim==3.1.9 (skipped when missing)",
+    )
+    ap.add_argument(
+        "--measures",
+        default="none",
+        choices=["none", "tracing"],
+        help="tracing: symptomatic testing + contact tracing + 14-day quarantine in every engine",
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -167,25 +235,19 @@ def main() -> None:
             cmd = [
                 *(sys.executable, __file__, "--child", "--population", str(args.population)),
                 *("--days", str(days), "--preset", args.preset, "--seed", str(args.seed + r)),
+                *("--measures", args.measures),
             ]
             if args.checkins:
                 cmd.append("--checkins")
             jobs = [("epicontrol", cmd)]
+            tail = [str(args.population), str(days), str(args.seed + r), args.measures]
             for p in peers:
-                code = COVASIM if p == "covasim" else STARSIM
-                jobs.append(
-                    (
-                        p,
-                        [
-                            args.peer_python,
-                            "-c",
-                            code,
-                            str(args.population),
-                            str(days),
-                            str(args.seed + r),
-                        ],
-                    )
-                )
+                if p == "covasim":
+                    jobs.append(("covasim", [args.peer_python, "-c", COVASIM, *tail]))
+                    if Path(args.covasim3_python).exists():
+                        jobs.append(("covasim3", [args.covasim3_python, "-c", COVASIM, *tail]))
+                else:
+                    jobs.append((p, [args.peer_python, "-c", STARSIM, *tail]))
             for name, c in jobs:
                 res = child(c, env) | {"loadavg": os.getloadavg()[0]}
                 runs.setdefault((name, days), []).append(res)
@@ -212,12 +274,21 @@ def main() -> None:
                 "peak_rss_gb": round(max(x["peak_rss_gb"] for x in ok), 2),
             }
         )
+    for x in rows:
+        if "run_s" in x:
+            ok = [y for y in runs[(x["engine"], x["days"])] if "error" not in y]
+            for key in ("diagnosed", "quarantined"):
+                if key in ok[0]:
+                    x[key] = round(statistics.median(y[key] for y in ok))
     for days in args.days:
         mine = next((x for x in rows if x["engine"] == "epicontrol" and x["days"] == days), None)
         for x in rows:
             if mine and "run_s" in x and "run_s" in mine and x["days"] == days:
                 x["speedup_of_epicontrol"] = round(x["run_s"] / mine["run_s"], 1)
-    print(f"\n{args.population:,} agents, preset {args.preset}, medians of {args.rounds} rounds\n")
+    print(
+        f"\n{args.population:,} agents, preset {args.preset}, measures {args.measures}, "
+        f"medians of {args.rounds} rounds\n"
+    )
     print(
         "| engine | days | run s (median) | setup s | agent-days/s | × ours | attack rate "
         "| peak RSS GB |"
@@ -239,6 +310,7 @@ def main() -> None:
         "days": args.days,
         "rounds": args.rounds,
         "preset": args.preset,
+        "measures": args.measures,
         "checkins": args.checkins,
         "rows": rows,
         "machine": {
