@@ -91,8 +91,8 @@ from pydantic import Field, model_validator
 
 from ...operations.pooling import form_pools, pool_detection
 from ..disease import CRIT, IA, IP, IS, SEV, D
-from .registry import MASS_TESTING, CaseRegistry, registry_of
-from .zones import ConfigModel, ThreeZones, ZoneLevelName, capacity_value, parse_config
+from .registry import MASS_TESTING, CaseRegistry, parse_config, registry_of
+from .zones import ConfigModel, ThreeZones, ZoneLevelName, capacity_value
 from .zones import zones_measure as find_zones
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ class MassTesting:
     @classmethod
     def from_config(cls, params: dict[str, Any], *, context: MeasureContext) -> Self:
         """A fresh measure; capacities default to ``context.capacity``."""
-        c = parse_config(KIND, MassTestingConfig, params)
+        c = parse_config(MassTestingConfig, params, KIND)
         samplers = capacity_value(KIND, "samplers", c.samplers, context)
         lab = capacity_value(KIND, "lab_tests_per_day", c.lab_tests_per_day, context)
         per_day = (

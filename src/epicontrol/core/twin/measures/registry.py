@@ -30,7 +30,9 @@ validates a measure's parameters with its pydantic model.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import numba as nb
@@ -244,14 +246,16 @@ def uniforms(sim: Sim, day: int, ids: ArrayLike, purpose: int) -> F64:
     return _uniforms(sim.key, np.int64(day), arr, np.int64(purpose))  # type: ignore[no-any-return]
 
 
-def parse_config(model: type[ModelT], params: dict[str, Any], kind: str) -> ModelT:
+def parse_config(model: type[ModelT], params: Mapping[str, Any], kind: str) -> ModelT:
     """Validate a measure's ``params`` with ``model``; errors read ``<kind>.<field>: <rule>``."""
     try:
-        return model.model_validate(params)
+        return model.model_validate(dict(params))
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
         msg = str(err["msg"]).removeprefix("Value error, ")
+        if not loc and re.match(r"^[a-z_]+: ", msg):  # a cross-field rule naming its field
+            raise ValueError(f"{kind}.{msg}") from None
         raise ValueError(f"{kind}.{loc}: {msg}" if loc else f"{kind}: {msg}") from None
 
 

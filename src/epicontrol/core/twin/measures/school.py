@@ -41,8 +41,8 @@ from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
 from ..params import SCHOOL
-from .registry import registry_of
-from .zones import ConfigModel, parse_config
+from .registry import parse_config, registry_of
+from .zones import ConfigModel
 
 if TYPE_CHECKING:
     from ..sim import Sim
@@ -81,7 +81,7 @@ class SchoolClosure:
 
     @classmethod
     def from_config(cls, params: dict[str, Any], *, context: MeasureContext) -> Self:
-        return cls(parse_config(KIND, SchoolClosureConfig, params))
+        return cls(parse_config(SchoolClosureConfig, params, KIND))
 
     def start(self, sim: Sim) -> None:
         c, pop = self.config, sim.pop

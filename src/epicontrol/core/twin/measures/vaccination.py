@@ -47,8 +47,8 @@ from pydantic import Field, field_validator
 
 from ..disease import D
 from ..population import MAX_AGE
-from .registry import registry_of
-from .zones import ConfigModel, parse_config
+from .registry import parse_config, registry_of
+from .zones import ConfigModel
 
 if TYPE_CHECKING:
     from ..sim import Sim
@@ -95,7 +95,7 @@ class Vaccination:
 
     @classmethod
     def from_config(cls, params: dict[str, Any], *, context: MeasureContext) -> Self:
-        return cls(parse_config(KIND, VaccinationConfig, params))
+        return cls(parse_config(VaccinationConfig, params, KIND))
 
     def start(self, sim: Sim) -> None:
         c = self.config

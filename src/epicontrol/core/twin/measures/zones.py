@@ -74,15 +74,14 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import ArrayLike, NDArray
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...city.schemas import AREA_LEVELS, LEVEL
 from ...zones import (
@@ -98,7 +97,7 @@ from ...zones import (
 )
 from ...zones.rules import CONTROL, LIFTED, LOCKDOWN, ZONE_LEVELS
 from ..params import N_LAYERS
-from .registry import registry_of
+from .registry import parse_config, registry_of
 
 if TYPE_CHECKING:
     from ..sim import Sim
@@ -107,7 +106,6 @@ if TYPE_CHECKING:
 I8 = NDArray[np.int8]
 I32 = NDArray[np.int32]
 I64 = NDArray[np.int64]
-M = TypeVar("M", bound=BaseModel)
 
 KIND = "zones"
 #: Level code of "no zone" in the per-unit arrays (the engine's ``lifted``).
@@ -127,21 +125,6 @@ class ConfigModel(BaseModel):
     """Base of the measures' parameter models: frozen, unknown keys rejected."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def parse_config(kind: str, model: type[M], params: Mapping[str, Any]) -> M:
-    """Validate a measure's scenario parameters; errors read ``<kind>.<field>: <rule>``.
-
-    A cross-field rule raised by a model validator names its field itself
-    (``"districts: ..."``).
-    """
-    try:
-        return model.model_validate(dict(params))
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        loc = ".".join(str(p) for p in err["loc"])
-        raise ValueError(f"{kind}.{loc}: {msg}" if loc else f"{kind}.{msg}") from None
 
 
 def capacity_value(kind: str, name: str, given: float | None, context: MeasureContext) -> float:
@@ -286,7 +269,7 @@ class ThreeZones:
     @classmethod
     def from_config(cls, params: dict[str, Any], *, context: MeasureContext) -> Self:
         """A fresh measure from the scenario's ``params`` and the city's area graph."""
-        config = parse_config(KIND, ZonesConfig, params)
+        config = parse_config(ZonesConfig, params, KIND)
         try:
             rules = load_rules(Path(config.rules_file)) if config.rules_file else default_rules()
             rules = rules.with_unit(config.unit)
@@ -504,6 +487,5 @@ __all__ = [
     "area_graph_from_tables",
     "capacity_value",
     "expand",
-    "parse_config",
     "zones_measure",
 ]
