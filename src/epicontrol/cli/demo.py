@@ -27,6 +27,7 @@ from .demo_resources import render_resources, resources_demo
 from .demo_special import render_special, special_demo
 from .demo_tasks import render_tasks, tasks_demo
 from .demo_tracing import render_tracing, tracing_demo
+from .demo_twin import render_twin, twin_demo
 from .demo_zones import render_zones, zones_demo
 from .surveil import OutbreakDemo, outbreak_demo
 
@@ -121,6 +122,8 @@ def demo(
         outbreak = outbreak_demo(settings)
     except SurveillanceError as exc:  # e.g. too few days of history for the detectors
         outbreak_note = str(exc)
+    # Digital twin: the same city forward, no measures vs the plans' full package.
+    twin = twin_demo(settings)
 
     if as_json:
         print_json(
@@ -145,6 +148,7 @@ def demo(
                 "special": special,
                 "report": report,
                 "surveillance": outbreak if outbreak is not None else {"error": outbreak_note},
+                "twin": twin,
             }
         )
         return
@@ -200,6 +204,7 @@ def demo(
     ):
         p_table.add_row(key, str(getattr(person, key)))
     out.print(p_table)
+    render_twin(twin, lang)
 
 
 def render_outbreak(outbreak: OutbreakDemo, lang: str) -> None:

@@ -61,11 +61,16 @@ from .common import (
     progress_bar,
     settings_for,
 )
+from .twin import compare_cmd, run_cmd
 
 app = typer.Typer(
-    help="Digital twin: Rt estimation (Cori) and metapopulation SEIR over districts.",
+    help="Digital twin: scenario ensembles and comparisons, Rt estimation (Cori) and "
+    "metapopulation SEIR over districts.",
     no_args_is_help=True,
 )
+# Scenario ensembles (cli/twin.py).
+app.command("run")(run_cmd)
+app.command("compare")(compare_cmd)
 
 
 class CaseFileError(ValueError):
