@@ -174,7 +174,7 @@ def ours(args: argparse.Namespace) -> dict[str, Any]:
             "quarantined": float(figs.get("traced_contacts", np.zeros(1)).sum()),
         }
     return extra | {
-        "version": "epicontrol",
+        "version": "(this repo)",
         "init_s": setup,
         "run_s": run_s,
         "attack_rate": summary["attack_rate"],
@@ -291,18 +291,19 @@ def main() -> None:
     )
     print(
         "| engine | days | run s (median) | setup s | agent-days/s | × ours | attack rate "
-        "| peak RSS GB |"
+        "| diagnosed | quarantined | peak RSS GB |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for x in rows:
         if "error" in x:
-            print(f"| {x['engine']} | {x['days']} | error: {x['error']} | | | | | |")
+            print(f"| {x['engine']} | {x['days']} | error: {x['error']} | | | | | | | |")
             continue
         ar = x["attack_rate"]
         print(
             f"| {x['engine']} {x['version']} | {x['days']} | {x['run_s']} | {x['init_s']} | "
             f"{x['agent_days_per_s']:,} | {x.get('speedup_of_epicontrol', '')} | "
-            f"{'' if ar is None else round(ar, 3)} | {x['peak_rss_gb']} |"
+            f"{'' if ar is None else round(ar, 3)} | {x.get('diagnosed', '')} | "
+            f"{x.get('quarantined', '')} | {x['peak_rss_gb']} |"
         )
     doc = {
         "benchmark": "twin_engine",
