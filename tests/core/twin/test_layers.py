@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -9,12 +11,15 @@ import pytest
 from epicontrol.core.city.generator import generate_city
 from epicontrol.core.city.params import CityParams
 from epicontrol.core.city.schemas import CHECKINS
-from epicontrol.core.twin import kernels as K
 from epicontrol.core.twin.layers import (
+    BLOCK,
+    CommunityActivity,
+    CommunityPools,
     activity_from_checkins,
     activity_from_city,
     activity_from_params,
     build_group_index,
+    build_pool_index,
 )
 from epicontrol.core.twin.params import load_preset
 from epicontrol.core.twin.population import population_from_arrays, population_from_city
@@ -90,21 +95,118 @@ def test_activity_from_checkins_counts_visits_outside_own_org() -> None:
         )
 
 
-def test_pool_sums_match_bincount() -> None:
-    rng = np.random.default_rng(1)
-    n = 30_000
-    comm = rng.integers(0, 40, n).astype(np.int32)
-    dist = (comm // 10).astype(np.int32)
-    act = rng.random(n).astype(np.float32)
-    cm = rng.random((4, n)).astype(np.float32)
-    am = rng.random((4, 40)).astype(np.float32)
-    iso = rng.integers(0, 4, n).astype(np.uint8)
-    isf = rng.random((4, 4)).astype(np.float32)
-    out = K.pool_sums(act, cm, am, comm, dist, iso, isf, 40 + 4 + 1, 40, 4)
-    a = act.astype(np.float64) * cm[3] * am[3, comm] * isf[iso, 3]
-    np.testing.assert_allclose(out[:40], np.bincount(comm, a, minlength=40), rtol=1e-5)
-    np.testing.assert_allclose(out[40:44], np.bincount(dist, a, minlength=4), rtol=1e-5)
-    np.testing.assert_allclose(out[44], a.sum(), rtol=1e-5)
+def pool_case(n: int = 30_000, n_comm: int = 40, seed: int = 1):  # type: ignore[no-untyped-def]
+    """Agents in random order over 40 communities nested in 4 districts, random activity."""
+    rng = np.random.default_rng(seed)
+    comm = rng.integers(0, n_comm, n)
+    pop = population_from_arrays(
+        age=rng.integers(0, 95, n), household=np.arange(n), community=comm, district=comm // 10
+    )
+    act = CommunityActivity(rng.random((2, n)).astype(np.float32) * 10, "test")
+    isf = np.array([[1, 1, 1, 1], [1, 0, 0, 0.5], [0, 0, 0, 0.25], [0, 0, 0, 0]], np.float32)
+    hooks = {
+        "contact_mult": np.ones((4, n), np.float32),
+        "area_mult": np.ones((4, n_comm), np.float32),
+        "isolation": np.zeros(n, np.uint8),
+        "rel_sus": np.ones(n, np.float32),
+    }
+    pools = make_pools(pop, act, isf, hooks)
+    return pop, act, isf, pools, hooks, rng
+
+
+def make_pools(pop, act, isf, hooks):  # type: ignore[no-untyped-def]
+    return CommunityPools(
+        pop, act, np.zeros(pop.n, np.int8), np.array([1.0]), isf,
+        contact_mult=hooks["contact_mult"], area_mult=hooks["area_mult"],
+        isolation=hooks["isolation"],
+    )  # fmt: skip
+
+
+def direct_sums(pop, act, isf, hooks):  # type: ignore[no-untyped-def]
+    """Σ a_j m_j per unit (communities, districts, city) by bincount, both rows."""
+    m = (
+        hooks["contact_mult"][3].astype(np.float64)
+        * hooks["area_mult"][3, pop.community]
+        * isf[hooks["isolation"], 3]
+    )
+    out = []
+    for row in range(2):
+        a = act.contacts[row] * m
+        out.append(
+            np.r_[
+                np.bincount(pop.community, a, minlength=pop.n_communities),
+                np.bincount(pop.district, a, minlength=pop.n_districts),
+                a.sum(),
+            ]
+        )
+    return np.array(out)
+
+
+def test_pool_sums_follow_hooks_changed_in_place() -> None:
+    pop, act, isf, pools, hooks, rng = pool_case()
+    n = pop.n
+    assert pools.refresh(**hooks) == 0  # the sums start from the hooks given
+    np.testing.assert_allclose(
+        np.stack([pools.totals(0), pools.totals(1)]), direct_sums(pop, act, isf, hooks), rtol=1e-6
+    )
+    assert pools.refresh(**hooks) == 0  # nothing changed: nothing moved
+    for _ in range(5):  # measures write the hooks in place, in any pattern
+        some = rng.choice(n, 500, replace=False)
+        hooks["isolation"][some] = rng.integers(0, 4, 500)
+        hooks["contact_mult"][3, rng.choice(n, 300)] = rng.random(300).astype(np.float32)
+        hooks["area_mult"][3, rng.choice(40, 3)] = rng.random(3).astype(np.float32)
+        moved = pools.refresh(**hooks)
+        assert 0 < moved <= n
+        np.testing.assert_allclose(
+            np.stack([pools.totals(0), pools.totals(1)]),
+            direct_sums(pop, act, isf, hooks),
+            rtol=1e-6,
+            atol=1e-5,
+        )
+    # Integer sums: the same totals as a fresh cache on today's hooks, bit for bit.
+    fresh = make_pools(pop, act, isf, hooks)
+    np.testing.assert_array_equal(fresh.sums, pools.sums)
+    assert fresh.refresh(**hooks) == 0
+
+
+def test_pool_bounds_cover_every_member() -> None:
+    pop, act, isf, pools, hooks, rng = pool_case(seed=2)
+    hooks["area_mult"][3, :20] = 0.5
+    hooks["contact_mult"][3, rng.choice(pop.n, 1000)] = 1.7
+    hooks["rel_sus"][:] = rng.random(pop.n).astype(np.float32)
+    hooks["isolation"][rng.choice(pop.n, 1000)] = 1
+    pools.refresh(**hooks)
+    ratio = rng.random(pools.index.n_units)
+    m = hooks["contact_mult"][3] * hooks["area_mult"][3, pop.community] * isf[hooks["isolation"], 3]
+    for row in range(2):
+        bound = pools.bounds(row, ratio, hooks["area_mult"])
+        x = act.contacts[row] * m * hooks["rel_sus"]
+        for unit_of, first in ((pop.community, 0), (pop.district, pop.n_communities)):
+            top = np.zeros(pools.index.n_units)
+            np.maximum.at(top, unit_of + first, x)
+            sel = slice(first, first + unit_of.max() + 1)
+            assert (top[sel] * ratio[sel] <= bound[sel]).all()
+            assert (bound[sel] <= 2.0 * top[sel] * ratio[sel] + 1e-12).all()  # not too loose
+        assert x.max() * ratio[-1] <= bound[-1]
+
+
+def test_pool_index_blocks_cover_members() -> None:
+    pop, *_ = pool_case(n=70_000, n_comm=3)
+    ix = build_pool_index(pop)
+    assert ix.n_units == 3 + 1 + 1 and (ix.comm_district == 0).all()
+    for level, (offsets, n_first) in enumerate(
+        ((ix.comm_offsets, 0), (ix.dist_offsets, 3), (np.array([0, pop.n]), 4))
+    ):
+        unit, lo, hi = ix.blocks[level]
+        assert (hi - lo <= BLOCK).all() and (hi > lo).all()
+        for u in range(len(offsets) - 1):
+            mine = unit == u + n_first
+            np.testing.assert_array_equal(np.sort(lo[mine]), lo[mine])
+            assert lo[mine][0] == offsets[u] and hi[mine][-1] == offsets[u + 1]
+            np.testing.assert_array_equal(lo[mine][1:], hi[mine][:-1])
+    for k in range(3):
+        members = ix.comm_members[ix.comm_offsets[k] : ix.comm_offsets[k + 1]]
+        np.testing.assert_array_equal(members, np.flatnonzero(pop.community == k))
 
 
 def test_checkin_driven_community_layer() -> None:
@@ -120,8 +222,20 @@ def test_checkin_driven_community_layer() -> None:
     workers = pop.work_group >= 0
     assert act.contacts[0, retired].mean() > act.contacts[0, workers].mean()
     sim = Sim(pop, params, seed=2, activity=act, start_weekday=city.params.start.weekday())
-    sim.seed_random(5)
+    sim.seed_random(20)
     res = sim.run(30)
     assert res.new_infections_by_layer[:, 3].sum() > 0
     with pytest.raises(ValueError, match="days must be between"):
         activity_from_city(city, pop, params, days=0)
+
+
+def test_engine_indices_built_once_per_population() -> None:
+    pop = small_pop()
+    params = load_preset("omicron")
+    a, b = Sim(pop, params, seed=1), Sim(pop, params, seed=2)
+    assert a.groups is b.groups and a.pools.index is b.pools.index
+    moved = replace(pop, community=np.array([1, 1, 1, 0, 0, 0], dtype=np.int32))
+    c = Sim(moved, params)
+    assert c.pools.index is not a.pools.index
+    np.testing.assert_array_equal(c.pools.index.comm_members[:3], [3, 4, 5])
+    np.testing.assert_array_equal(a.pools.index.comm_members[:3], [0, 1, 2])

@@ -12,6 +12,7 @@ from scipy.optimize import brentq
 from epicontrol.core.city.generator import generate_city
 from epicontrol.core.city.params import CityParams
 from epicontrol.core.twin.disease import CRIT, IA, IP, IS, SEV, D, E, R, S
+from epicontrol.core.twin.layers import DIRECT_P, CommunityActivity
 from epicontrol.core.twin.params import (
     CENTRAL_QUARANTINE,
     COMMUNITY,
@@ -107,6 +108,16 @@ def test_conservation_and_outputs_consistent() -> None:
     seeded = src == -2
     assert seeded.sum() == 40
     assert (sim.t_infected[src[~seeded]] < sim.t_infected[inf[~seeded]]).all()
+    # last_infected: each day's transmissions, ascending.
+    again = Sim(pop, load_preset("wild_type"), seed=3)
+    again.seed_random(40)
+    total = 0
+    for _ in range(40):
+        again.step()
+        today = (again.t_infected == again.day - 1) & (again.infected_by >= 0)
+        np.testing.assert_array_equal(again.last_infected, np.flatnonzero(today))
+        total += len(again.last_infected)
+    assert total == res.new_infections[:40].sum() > 100
     # The household infector of an agent lives in its household.
     hh = inf[sim.infection_layer[inf] == HOUSEHOLD]
     assert len(hh) and (pop.household[sim.infected_by[hh]] == pop.household[hh]).all()
@@ -131,6 +142,89 @@ def test_household_secondary_attack_rate() -> None:
     se = math.sqrt(expected * (1 - expected) / len(contacts))
     assert abs(sar - expected) < 4 * se
     assert (sim.infection_layer[contacts][sim.t_infected[contacts] >= 0] == HOUSEHOLD).all()
+
+
+@pytest.mark.parametrize("beta_c", [0.01, 0.04])
+def test_one_day_infection_and_attribution_across_layers(beta_c: float) -> None:
+    """Household and pool hazards compete: P = 1 − exp(−(x_h + x_c)), layer ∝ its hazard.
+
+    Pairs (a source, a susceptible) in one pool where half the agents are
+    infectious: x_h = β_h, x_c = β_c · 10 contacts · ½.  β_c = 0.01 puts the
+    pool's bound on P below :data:`DIRECT_P` (thinned candidates), 0.04 above.
+    """
+    n, beta_h = 200_000, 0.15
+    pop = population_from_arrays(age=np.full(n, 30), household=np.arange(n) // 2)
+    params = simple_params(
+        **{
+            "layers.household.beta": beta_h,
+            "layers.community.beta": beta_c,
+            "layers.community.level_shares": [1.0, 0.0, 0.0],
+        }
+    )
+    assert (1 - math.exp(-5 * beta_c) < DIRECT_P) == (beta_c == 0.01)
+    sim = Sim(pop, params, seed=21)
+    sim.seed_infections(np.arange(0, n, 2))
+    sim.run(2)  # day 0: latent; day 1: every seed infectious with weight 1
+    contacts = np.arange(1, n, 2)
+    hit = sim.t_infected[contacts] == 1
+    x_h, x_c = beta_h, 5 * beta_c
+    p = 1 - math.exp(-(x_h + x_c))
+    assert abs(hit.mean() - p) < 4 * math.sqrt(p * (1 - p) / len(contacts))
+    layer = sim.infection_layer[contacts][hit]
+    assert set(np.unique(layer)) == {HOUSEHOLD, COMMUNITY}
+    share = x_h / (x_h + x_c)
+    assert abs((layer == HOUSEHOLD).mean() - share) < 4 * math.sqrt(share * (1 - share) / hit.sum())
+    by = sim.infected_by[contacts][hit]
+    np.testing.assert_array_equal(by[layer == HOUSEHOLD], contacts[hit][layer == HOUSEHOLD] - 1)
+    assert (by % 2 == 0).all()  # every infector is a seed
+
+
+class HalveCommunity:
+    """Area hook: community 1 keeps half of its community-layer contacts."""
+
+    def apply(self, sim: Sim, day: int) -> None:
+        sim.area_mult[COMMUNITY, 1] = 0.5
+
+
+def test_pool_hazards_heterogeneous_activity_and_hooks() -> None:
+    """Per-agent P(infection on day 1) against an independent recomputation of the pools.
+
+    Activity 1, 4 or 16 contacts; rel_sus 0.3 for a fifth of the agents; one
+    community at half contacts; pools at three levels (shares 0.5 / 0.3 / 0.2).
+    """
+    n, beta = 120_000, 0.01
+    ids = np.arange(n)
+    comm = ids // (n // 4)
+    pop = population_from_arrays(
+        age=np.full(n, 30), household=ids, community=comm, district=comm // 2
+    )
+    a = np.array([1.0, 4.0, 16.0], np.float32)[(ids // 2) % 3]
+    params = simple_params(
+        **{"layers.community.beta": beta, "layers.community.level_shares": [0.5, 0.3, 0.2]}
+    )
+    sim = Sim(pop, params, seed=5, activity=CommunityActivity(np.stack([a, a]), "test"),
+              measures=[HalveCommunity()])  # fmt: skip
+    sim.rel_sus[ids % 5 == 0] = 0.3
+    sim.seed_infections(ids[ids % 2 == 0])
+    sim.run(2)
+    # Independent recomputation of each susceptible's day-1 hazard.
+    m = np.where(comm == 1, 0.5, 1.0)
+    am, w = a * m, (ids % 2 == 0).astype(float)
+    x = np.zeros(n)
+    for share, unit in ((0.5, comm), (0.3, comm // 2), (0.2, np.zeros(n, int))):
+        ratio = np.bincount(unit, am * w) / np.bincount(unit, am)
+        x += beta * share * am * ratio[unit]
+    x *= sim.rel_sus
+    p = 1 - np.exp(-x)
+    sus = ids % 2 == 1
+    hit = sim.t_infected == 1
+    assert (sim.infection_layer[hit] == COMMUNITY).all()
+    cells = (ids // 2) % 3 * 8 + comm * 2 + (ids % 5 == 0)
+    for cell in np.unique(cells[sus]):
+        sel = sus & (cells == cell)
+        expected = p[sel].sum()
+        assert abs(hit[sel].sum() - expected) < 4.5 * math.sqrt((p[sel] * (1 - p[sel])).sum())
+    assert abs(hit[sus].sum() - p[sus].sum()) < 4 * math.sqrt((p[sus] * (1 - p[sus])).sum())
 
 
 @pytest.mark.parametrize("r0", [1.5, 2.5])

@@ -7,12 +7,22 @@ agents are visited.  Sums of floating-point infectious pressure are formed
 serially in agent order, or per fixed chunk of agents and then added in
 chunk order, so they are bit-identical on any number of threads.
 
-Per day the engine runs :func:`progress` (due transitions; today's infectious
-weight of every agent; census by state and district), then
-:func:`pool_sums` (activity of each community pool), :func:`source_loads`
-(infectious pressure per group and pool, and per-pool CSRs of sources for
-attribution) and :func:`transmit` (each susceptible's hazard, infection, and
-its infector and layer).
+Per day the engine runs :func:`progress` over the *active* agents (infected,
+not yet recovered or dead: due transitions, today's infectious weight,
+census), refreshes the community pools' activity sums
+(:class:`~.layers.CommunityPools`, only for the agents whose hooks changed),
+then :func:`source_loads` (infectious pressure per group and pool unit, and
+per-unit CSRs of sources for attribution).  Infections are drawn as
+competing clocks [3]_: every susceptible *i* exposed to component *q* (its
+household, class or team, or its community, district or city pool) with
+hazard ``x_q`` gets an exponential clock of rate ``x_q``; it is infected when
+the earliest clock rings within the day, by that component.  This is the
+same model as one draw with ``P = 1 - exp(-Σ x_q)`` and attribution in
+proportion to ``x_q``, but needs only the members of today's infectious
+groups (:func:`group_hits`) and, for the pools, candidates thinned from a
+per-unit bound (:func:`~.layers.community_hits`) — work in proportion to the
+epidemic, not to the population.  :func:`infect` then infects the hit
+agents and draws their infectors.
 
 References
 ----------
@@ -20,6 +30,10 @@ References
    number generators", *OOPSLA* 2014, 453–472.
 .. [2] G. Marsaglia and W. W. Tsang, "A simple method for generating gamma
    variables", *ACM Trans. Math. Softw.* 26(3):363–372, 2000.
+.. [3] D. T. Gillespie, "Exact stochastic simulation of coupled chemical
+   reactions", *J. Phys. Chem.* 81(25):2340–2361, 1977 (first-reaction method).
+.. [4] P. A. W. Lewis and G. S. Shedler, "Simulation of nonhomogeneous
+   Poisson processes by thinning", *Naval Res. Logist. Q.* 26(3):403–413, 1979.
 """
 
 from __future__ import annotations
@@ -28,6 +42,8 @@ import numba as nb
 import numpy as np
 
 CHUNK = 8192
+#: Chunk of the per-source and per-infection loops (fewer items, costlier each).
+SMALL_CHUNK = 1024
 MAX_DAYS = 1000
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -43,6 +59,13 @@ P_PROGRESS = 1
 P_INFECT = 2
 P_ATTEND = 3
 P_SEED = 4
+#: One stream per agent and day; draw k is the clock of component k (0–2 group
+#: layers, 3–5 community, district and city pools).
+P_HIT = 5
+#: Streams of the pool candidates' gaps, one per block of a pool level (6, 7, 8).
+P_SKIP = 6
+#: ``hit_t`` of an agent without a clock today (clock times are < 1 day).
+NO_HIT = 2.0
 
 # States (see disease.py).
 _S, _E, _IP, _IS, _IA, _SEV, _CRIT, _R, _D = 0, 1, 2, 3, 4, 5, 6, 7, 8
@@ -233,22 +256,9 @@ def seed(  # type: ignore[no-untyped-def]
         st, rt = _rel_trans(st, dispersion)
         rel_trans[i] = rt
         _enter(
-            i,
-            _E,
-            day,
-            st,
-            state,
-            next_state,
-            t_next,
-            t_onset,
-            history,
-            age_bin,
-            rel_sev,
-            prog,
-            dur_kind,
-            dur_a,
-            dur_b,
-        )
+            i, _E, day, st, state, next_state, t_next, t_onset, history, age_bin, rel_sev, prog,
+            dur_kind, dur_a, dur_b,
+        )  # fmt: skip
         t_infected[i] = day
         infected_by[i] = source
         infection_layer[i] = SEEDED
@@ -258,6 +268,10 @@ def seed(  # type: ignore[no-untyped-def]
 
 @nb.njit(parallel=True, nogil=True, cache=True)
 def progress(  # type: ignore[no-untyped-def]
+    a_id,
+    a_state,
+    a_next,
+    a_w,
     day,
     key,
     state,
@@ -277,39 +291,42 @@ def progress(  # type: ignore[no-untyped-def]
     n_districts,
     weight,
 ):
-    """Apply today's transitions; write each agent's infectious weight; census.
+    """Apply today's transitions of the *active* agents (infected, not yet out).
 
-    Returns ``(state counts, hospital by district, ICU by district,
-    new symptomatic, new severe, new critical, new deaths)``.
+    The active table holds, by ascending agent id, each agent's id, state,
+    day of its next transition and infectious weight (copies of ``state``,
+    ``t_next`` and ``weight``, read in order instead of scattered).  An agent's
+    weight changes only when its state does, so it is written on transitions
+    (0 once recovered or dead; every inactive agent's weight stays 0).
+
+    Returns ``(state counts of the active agents, hospital by district, ICU by
+    district, new symptomatic, new severe, new critical, new deaths, the
+    table without today's recovered and dead (4 arrays), today's sources)``;
+    the counts include the agents that recovered or died today.
     """
-    n = len(state)
+    n = len(a_id)
     n_chunks = (n + CHUNK - 1) // CHUNK
     counts = np.zeros((n_chunks, 9), dtype=np.int64)
     beds = np.zeros((n_chunks, 2, n_districts), dtype=np.int64)
     new = np.zeros((n_chunks, 4), dtype=np.int64)
+    kept = np.zeros(n_chunks + 1, dtype=np.int64)
+    live = np.zeros(n_chunks + 1, dtype=np.int64)
     for c in nb.prange(n_chunks):
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            s = state[i]
-            if t_next[i] == day and s != _S and s < _R:
+        for p in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            s = a_state[p]
+            if a_next[p] == day and s != _S and s < _R:
+                i = a_id[p]
                 st = _stream(key, day, i, P_PROGRESS)
                 s = next_state[i]
                 _enter(
-                    i,
-                    s,
-                    day,
-                    st,
-                    state,
-                    next_state,
-                    t_next,
-                    t_onset,
-                    history,
-                    age_bin,
-                    rel_sev,
-                    prog,
-                    dur_kind,
-                    dur_a,
-                    dur_b,
-                )
+                    i, s, day, st, state, next_state, t_next, t_onset, history, age_bin, rel_sev,
+                    prog, dur_kind, dur_a, dur_b,
+                )  # fmt: skip
+                a_state[p] = s
+                a_next[p] = t_next[i]
+                w = rel_trans_state[s] * rel_trans[i] if _IP <= s <= _CRIT else 0.0
+                weight[i] = w
+                a_w[p] = w
                 if s == _IS:
                     new[c, 0] += 1
                 elif s == _SEV:
@@ -320,14 +337,68 @@ def progress(  # type: ignore[no-untyped-def]
                     new[c, 3] += 1
             counts[c, s] += 1
             if s == _SEV:
-                beds[c, 0, district[i]] += 1
+                beds[c, 0, district[a_id[p]]] += 1
             elif s == _CRIT:
-                beds[c, 1, district[i]] += 1
-            weight[i] = rel_trans_state[s] * rel_trans[i] if _IP <= s <= _CRIT else 0.0
+                beds[c, 1, district[a_id[p]]] += 1
+            if s < _R:
+                kept[c + 1] += 1
+                if a_w[p] > 0.0:
+                    live[c + 1] += 1
+    for c in range(n_chunks):
+        kept[c + 1] += kept[c]
+        live[c + 1] += live[c]
+    b_id = np.empty(kept[n_chunks], dtype=np.int32)
+    b_state = np.empty(kept[n_chunks], dtype=np.int8)
+    b_next = np.empty(kept[n_chunks], dtype=np.int32)
+    b_w = np.empty(kept[n_chunks], dtype=np.float32)
+    sources = np.empty(live[n_chunks], dtype=np.int32)
+    for ch in nb.prange(n_chunks):
+        k = kept[ch]
+        q = live[ch]
+        for r in range(ch * CHUNK, min(n, (ch + 1) * CHUNK)):
+            if a_state[r] < _R:
+                b_id[k] = a_id[r]
+                b_state[k] = a_state[r]
+                b_next[k] = a_next[r]
+                b_w[k] = a_w[r]
+                k += 1
+                if a_w[r] > 0.0:
+                    sources[q] = a_id[r]
+                    q += 1
     tot = counts.sum(axis=0)
-    b = beds.sum(axis=0)
+    bd = beds.sum(axis=0)
     nw = new.sum(axis=0)
-    return tot, b[0], b[1], nw[0], nw[1], nw[2], nw[3]
+    return tot, bd[0], bd[1], nw[0], nw[1], nw[2], nw[3], b_id, b_state, b_next, b_w, sources
+
+
+@nb.njit(nogil=True, cache=True)
+def merge_active(a_id, a_state, a_next, a_w, ids, state, t_next, weight):  # type: ignore[no-untyped-def]
+    """The active table with the agents ``ids`` (ascending, not yet active) added."""
+    n = len(a_id) + len(ids)
+    b_id = np.empty(n, dtype=np.int32)
+    b_state = np.empty(n, dtype=np.int8)
+    b_next = np.empty(n, dtype=np.int32)
+    b_w = np.empty(n, dtype=np.float32)
+    at = np.searchsorted(a_id, ids)
+    is_new = np.zeros(n, dtype=np.bool_)
+    for j in range(len(ids)):
+        is_new[at[j] + j] = True  # output row of ids[j]
+    i = j = 0
+    for k in range(n):
+        if is_new[k]:
+            g = ids[j]
+            b_id[k] = g
+            b_state[k] = state[g]
+            b_next[k] = t_next[g]
+            b_w[k] = weight[g]
+            j += 1
+        else:
+            b_id[k] = a_id[i]
+            b_state[k] = a_state[i]
+            b_next[k] = a_next[i]
+            b_w[k] = a_w[i]
+            i += 1
+    return b_id, b_state, b_next, b_w
 
 
 @nb.njit(inline="always")
@@ -349,37 +420,30 @@ def _mult(layer, i, contact_mult, area_mult, community, isolation, iso_factor): 
 
 
 @nb.njit(parallel=True, nogil=True, cache=True)
-def pool_sums(  # type: ignore[no-untyped-def]
-    activity,
-    contact_mult,
-    area_mult,
-    community,
-    district,
-    isolation,
-    iso_factor,
-    n_units,
-    n_communities,
-    n_districts,
-):
-    """Σ a_j m_j per pool unit: communities, then districts, then the city."""
-    n = len(activity)
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    part = np.zeros((n_chunks, n_units), dtype=np.float64)
-    city = n_communities + n_districts
-    for c in nb.prange(n_chunks):
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            a = activity[i] * _mult(3, i, contact_mult, area_mult, community, isolation, iso_factor)
-            if a > 0.0:
-                part[c, community[i]] += a
-                part[c, n_communities + district[i]] += a
-                part[c, city] += a
-    out = np.zeros(n_units, dtype=np.float64)
-    for c in range(n_chunks):
-        out += part[c]
-    return out
+def _source_terms(  # type: ignore[no-untyped-def]
+    sources, day, weekday, key, weight, group_of, activity, contact_mult, area_mult, community,
+    isolation, iso_factor, active_days, attendance, part, contrib,
+):  # fmt: skip
+    """Each source's ``w m`` per group layer (0: absent) and ``w a m`` in the pools."""
+    k = len(sources)
+    for ch in nb.prange((k + SMALL_CHUNK - 1) // SMALL_CHUNK):
+        for q in range(ch * SMALL_CHUNK, min(k, (ch + 1) * SMALL_CHUNK)):
+            src = sources[q]
+            ws = weight[src]
+            for lay in range(3):
+                part[q, lay] = 0.0
+                if group_of[lay, src] < 0:
+                    continue
+                if not _present(lay, src, day, weekday, key, active_days, attendance):
+                    continue
+                ms = _mult(lay, src, contact_mult, area_mult, community, isolation, iso_factor)
+                if ms > 0.0:
+                    part[q, lay] = ws * ms
+            m3 = _mult(3, src, contact_mult, area_mult, community, isolation, iso_factor)
+            contrib[q] = ws * (activity[src] * m3)
 
 
-@nb.njit(nogil=True, cache=True)
+@nb.njit(parallel=True, nogil=True, cache=True)
 def source_loads(  # type: ignore[no-untyped-def]
     sources,
     day,
@@ -398,62 +462,130 @@ def source_loads(  # type: ignore[no-untyped-def]
     attendance,
     load,
     touched,
+    slot_of,
+    group_base,
     n_units,
     n_communities,
 ):
     """Infectious pressure per group (into ``load``) and per pool unit.
 
-    ``sources`` are today's infectious agents, ascending.  Returns the number
-    of touched groups (their ids in ``touched``), the pool pressure per unit
-    and, for attribution, a CSR per level of the sources in each unit with
-    cumulative pressure: ``(n_touched, pool, offsets (3, n_units + 1),
-    members (3, k), cum (3, k))``.
+    ``sources`` are today's infectious agents, ascending.  Each source's
+    terms (attendance, factors) are formed in parallel, then added up
+    serially in source order (per layer and for the pools, side by side).
+    Returns the number of touched groups per layer (layer *l*'s ids in
+    ``touched[group_base[l]:]``), the pool pressure per unit and, for
+    attribution, a CSR per pool level of the sources in each unit with
+    cumulative pressure, and per group layer the same by touched group
+    (``slot_of[g]`` is group *g*'s row): ``(n_touched (3,), pool, offsets
+    (3, n_units + 1), members (3, k), cum (3, k), g_off (3, k + 1), g_src (3, k),
+    g_cum (3, k))``.
     """
-    n_touched = 0
     k = len(sources)
-    contrib = np.zeros(k, dtype=np.float64)
+    part = np.empty((k, 3), dtype=np.float64)
+    contrib = np.empty(k, dtype=np.float64)
+    _source_terms(
+        sources, day, weekday, key, weight, group_of, activity, contact_mult, area_mult,
+        community, isolation, iso_factor, active_days, attendance, part, contrib,
+    )  # fmt: skip
+    n_touched = np.zeros(3, dtype=np.int64)
     pool = np.zeros(n_units, dtype=np.float64)
-    city = n_units - 1
-    for idx in range(k):
-        j = sources[idx]
-        w = weight[j]
-        for layer in range(3):
-            g = group_of[layer, j]
-            if g < 0:
-                continue
-            if not _present(layer, j, day, weekday, key, active_days, attendance):
-                continue
-            m = _mult(layer, j, contact_mult, area_mult, community, isolation, iso_factor)
-            if m <= 0.0:
-                continue
-            if load[g] == 0.0:
-                touched[n_touched] = g
-                n_touched += 1
-            load[g] += w * m
-        c = w * activity[j] * _mult(3, j, contact_mult, area_mult, community, isolation, iso_factor)
-        contrib[idx] = c
-        if c > 0.0:
-            pool[community[j]] += c
-            pool[n_communities + district[j]] += c
-            pool[city] += c
     offsets = np.zeros((3, n_units + 1), dtype=np.int64)
-    for idx in range(k):
-        if contrib[idx] > 0.0:
-            j = sources[idx]
-            offsets[0, community[j] + 1] += 1
-            offsets[1, n_communities + district[j] + 1] += 1
+    m_count = 0
+    for q in range(k):
+        if contrib[q] > 0.0:
+            m_count += 1
+    members = np.empty((3, m_count), dtype=np.int32)
+    cum = np.empty((3, m_count), dtype=np.float64)
+    g_off = np.zeros((3, k + 1), dtype=np.int64)
+    g_src = np.empty((3, k), dtype=np.int32)
+    g_cum = np.empty((3, k), dtype=np.float64)
+    # Four serial tasks (three group layers, the pools) side by side.
+    for task in nb.prange(4):
+        if task < 3:
+            n_touched[task] = _group_loads(
+                task, sources, part, group_of, load, touched, group_base, slot_of, g_off[task],
+                g_src[task], g_cum[task],
+            )  # fmt: skip
+        else:
+            _pool_csr(sources, contrib, community, district, n_communities, pool, offsets, members,
+                      cum)  # fmt: skip
+    return n_touched, pool, offsets, members, cum, g_off, g_src, g_cum
+
+
+@nb.njit(nogil=True, cache=True)
+def _group_loads(layer, sources, part, group_of, load, touched, group_base, slot_of, off, src, cum):  # type: ignore[no-untyped-def]
+    """Add the sources' ``w m`` of one layer into ``load``, in source order.
+
+    The layer's touched groups go to ``touched[group_base[layer]:]`` and group
+    ``touched[base + t]`` gets ``slot_of[g] = t``; ``src[off[t]:off[t + 1]]``
+    are its sources (ascending) and ``cum`` their cumulative terms.  Returns
+    the number of touched groups.
+    """
+    base = group_base[layer]
+    cnt = 0
+    for q in range(len(sources)):
+        v = part[q, layer]
+        if v > 0.0:
+            g = group_of[layer, sources[q]]
+            if load[g] == 0.0:
+                touched[base + cnt] = g
+                slot_of[g] = cnt
+                cnt += 1
+            load[g] += v
+            off[slot_of[g] + 1] += 1
+    for t in range(cnt):
+        off[t + 1] += off[t]
+    fill = off[:cnt].copy()
+    for q in range(len(sources)):
+        v = part[q, layer]
+        if v > 0.0:
+            t = slot_of[group_of[layer, sources[q]]]
+            p = fill[t]
+            src[p] = sources[q]
+            cum[p] = v if p == off[t] else cum[p - 1] + v
+            fill[t] = p + 1
+    return cnt
+
+
+@nb.njit(inline="always")
+def _search(cum, lo, hi, u):  # type: ignore[no-untyped-def]
+    """First position in ``cum[lo:hi]`` (ascending) with ``cum >= u × cum[hi - 1]``."""
+    t = u * cum[hi - 1]
+    a_lo, a_hi = lo, hi - 1
+    while a_lo < a_hi:
+        mid = (a_lo + a_hi) // 2
+        if cum[mid] >= t:
+            a_hi = mid
+        else:
+            a_lo = mid + 1
+    return a_lo
+
+
+@nb.njit(nogil=True, cache=True)
+def _pool_csr(sources, contrib, community, district, n_communities, pool, offsets, members, cum):  # type: ignore[no-untyped-def]
+    """Pool pressure per unit and, per level, the CSR of its sources with cumulative pressure."""
+    n_units = len(pool)
+    city = n_units - 1
+    for q in range(len(sources)):
+        c = contrib[q]
+        if c > 0.0:
+            j = sources[q]
+            u0 = community[j]
+            u1 = n_communities + district[j]
+            pool[u0] += c
+            pool[u1] += c
+            pool[city] += c
+            offsets[0, u0 + 1] += 1
+            offsets[1, u1 + 1] += 1
             offsets[2, city + 1] += 1
     for lev in range(3):
         for u in range(n_units):
             offsets[lev, u + 1] += offsets[lev, u]
-    m_count = offsets[0, n_units]
-    members = np.empty((3, m_count), dtype=np.int32)
-    cum = np.empty((3, m_count), dtype=np.float64)
     fill = offsets[:, :-1].copy()
-    for idx in range(k):
-        c = contrib[idx]
+    for q in range(len(sources)):
+        c = contrib[q]
         if c > 0.0:
-            j = sources[idx]
+            j = sources[q]
             for lev in range(3):
                 if lev == 0:
                     u = community[j]
@@ -465,20 +597,48 @@ def source_loads(  # type: ignore[no-untyped-def]
                 members[lev, p] = j
                 cum[lev, p] = c if p == offsets[lev, u] else cum[lev, p - 1] + c
                 fill[lev, u] = p + 1
-    return n_touched, pool, offsets, members, cum
 
 
-@nb.njit(nogil=True)
-def _pick_in_group(  # type: ignore[no-untyped-def]
-    g,
-    target,
+@nb.njit(inline="always")
+def uniform_k(key, day, agent, purpose, k):  # type: ignore[no-untyped-def]
+    """The ``k``-th uniform (k ≥ 0) of stream ``(key, day, agent, purpose)``, directly."""
+    z = _stream(key, day, agent, purpose) + np.uint64(k + 1) * _GOLDEN
+    return float(_mix(z) >> _S11) * (1.0 / 9007199254740992.0)
+
+
+@nb.njit(inline="always")
+def record_hit(i, u, x, comp, hit_t, hit_comp, buf, pos):  # type: ignore[no-untyped-def]
+    """Agent ``i``'s clock of component ``comp`` rang at ``-log(1 - u) / x`` (< 1 day).
+
+    Keeps the earliest clock per agent; returns 1 (and writes ``buf[pos] = i``)
+    when this is the agent's first hit today, else 0.
+    """
+    t = -np.log1p(-u) / x
+    prev = hit_t[i]
+    if t < prev:
+        hit_t[i] = t
+        hit_comp[i] = comp
+    if prev >= NO_HIT:
+        buf[pos] = i
+        return 1
+    return 0
+
+
+@nb.njit(parallel=True, nogil=True, cache=True)
+def group_hits(  # type: ignore[no-untyped-def]
+    groups,
     layer,
     day,
     weekday,
     key,
+    beta,
     g_offsets,
     g_members,
-    weight,
+    load,
+    state,
+    age_bin,
+    sus_age,
+    rel_sus,
     contact_mult,
     area_mult,
     community,
@@ -486,31 +646,61 @@ def _pick_in_group(  # type: ignore[no-untyped-def]
     iso_factor,
     active_days,
     attendance,
+    x_bound,
+    hit_t,
+    hit_comp,
+    buf,
+    counts,
 ):
-    acc = 0.0
-    last = -1
-    for p in range(g_offsets[g], g_offsets[g + 1]):
-        j = g_members[p]
-        w = weight[j]
-        if w <= 0.0:
-            continue
-        if not _present(layer, j, day, weekday, key, active_days, attendance):
-            continue
-        m = _mult(layer, j, contact_mult, area_mult, community, isolation, iso_factor)
-        if m <= 0.0:
-            continue
-        acc += w * m
-        last = j
-        if acc >= target:
-            return j
-    return last
+    """Clocks of the susceptible members of today's infectious ``groups`` of one layer.
+
+    Member *i* of group *g* has hazard ``x = β m_i load[g] s_i`` (``s_i`` its
+    susceptibility); it is hit when ``u < 1 - exp(-x)`` for its uniform *u*
+    of this layer, at time ``-log(1 - u) / x`` of the day.  ``x_bound`` bounds
+    ``m_i s_i`` over all agents, so most members are passed over on *u* alone.
+    Each agent is in one group per layer, so the groups are processed in
+    parallel without conflict.  Group ``groups[k]``'s first-hit agents go to
+    ``buf`` from its first member position on; ``counts[k]`` says how many.
+    """
+    for k in nb.prange(len(groups)):
+        g = groups[k]
+        lo = g_offsets[g]
+        lg = beta * load[g]
+        top = lg * x_bound
+        cnt = 0
+        for p in range(lo, g_offsets[g + 1]):
+            i = g_members[p]
+            u = uniform_k(key, day, i, P_HIT, layer)
+            if u >= top or state[i] != _S:
+                continue
+            if not _present(layer, i, day, weekday, key, active_days, attendance):
+                continue
+            m = _mult(layer, i, contact_mult, area_mult, community, isolation, iso_factor)
+            x = lg * m * sus_age[age_bin[i]] * rel_sus[i]
+            if x <= 0.0 or u >= x or u >= -np.expm1(-x):  # 1 - exp(-x) <= x
+                continue
+            cnt += record_hit(i, u, x, layer, hit_t, hit_comp, buf, lo + cnt)
+        counts[k] = cnt
+
+
+@nb.njit(nogil=True, cache=True)
+def gather(buf, starts, counts, out, n_out):  # type: ignore[no-untyped-def]
+    """Append ``buf[starts[k]:starts[k] + counts[k]]`` for every k to ``out[n_out:]``."""
+    for k in range(len(starts)):
+        s = starts[k]
+        for p in range(s, s + counts[k]):
+            out[n_out] = buf[p]
+            n_out += 1
+    return n_out
 
 
 @nb.njit(parallel=True, nogil=True, cache=True)
-def transmit(  # type: ignore[no-untyped-def]
+def infect(  # type: ignore[no-untyped-def]
+    winners,
     day,
-    weekday,
     key,
+    hit_t,
+    hit_comp,
     state,
     next_state,
     t_next,
@@ -527,144 +717,60 @@ def transmit(  # type: ignore[no-untyped-def]
     dur_a,
     dur_b,
     dispersion,
-    sus_age,
-    rel_sus,
-    weight,
     group_of,
-    g_offsets,
-    g_members,
-    load,
-    activity,
-    contact_mult,
-    area_mult,
     community,
     district,
-    isolation,
-    iso_factor,
-    active_days,
-    attendance,
-    beta,
-    shares,
-    pool,
-    pool_total,
+    slot_of,
+    g_off,
+    g_src,
+    g_cum,
     p_offsets,
     p_members,
     p_cum,
     n_communities,
     n_districts,
 ):
-    """Infect susceptibles by today's pressure; returns new infections by district and layer."""
-    n = len(state)
-    n_chunks = (n + CHUNK - 1) // CHUNK
+    """Infect the hit agents: the earliest clock names the layer (or pool level).
+
+    The infector is drawn within the group in proportion to ``w_j m_j`` of
+    its present sources, or within the pool unit in proportion to the
+    sources' ``w_j a_j m_j`` (the CSRs of :func:`source_loads`).  Clears the
+    agents' clocks.  Returns new infections by home district and by layer.
+    """
+    n = len(winners)
+    n_chunks = (n + SMALL_CHUNK - 1) // SMALL_CHUNK
     new = np.zeros((n_chunks, n_districts), dtype=np.int64)
     by_layer = np.zeros((n_chunks, 4), dtype=np.int64)
     city = n_communities + n_districts
-    # community pressure per contact, per pool unit: β × share × Σ a w / Σ a
-    ratio = np.zeros(len(pool), dtype=np.float64)
-    for u in range(len(pool)):
-        lev = 0 if u < n_communities else (1 if u < city else 2)
-        if pool[u] > 0.0 and pool_total[u] > 0.0:
-            ratio[u] = beta[3] * shares[lev] * pool[u] / pool_total[u]
     for c in nb.prange(n_chunks):
-        contrib = np.zeros(6, dtype=np.float64)
-        units = np.zeros(3, dtype=np.int64)
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            if state[i] != _S:
-                continue
-            h = 0.0
-            for layer in range(3):
-                contrib[layer] = 0.0
-                g = group_of[layer, i]
-                if g < 0 or load[g] <= 0.0 or beta[layer] <= 0.0:
-                    continue
-                if not _present(layer, i, day, weekday, key, active_days, attendance):
-                    continue
-                m = _mult(layer, i, contact_mult, area_mult, community, isolation, iso_factor)
-                contrib[layer] = beta[layer] * m * load[g]
-                h += contrib[layer]
-            units[0] = community[i]
-            units[1] = n_communities + district[i]
-            units[2] = city
-            a = activity[i] * _mult(3, i, contact_mult, area_mult, community, isolation, iso_factor)
-            for lev in range(3):
-                contrib[3 + lev] = a * ratio[units[lev]] if a > 0.0 else 0.0
-                h += contrib[3 + lev]
-            if h <= 0.0:
-                continue
-            x = h * sus_age[age_bin[i]] * rel_sus[i]
+        for q in range(c * SMALL_CHUNK, min(n, (c + 1) * SMALL_CHUNK)):
+            i = winners[q]
+            pick = hit_comp[i]
+            hit_t[i] = NO_HIT
             st = _stream(key, day, i, P_INFECT)
-            st, u0 = _next(st)
-            if u0 >= x or u0 >= -np.expm1(-x):  # 1 - exp(-x) <= x: most rejections skip expm1
-                continue
-            # Attribute: which layer (or pool level), then which source.
-            st, u1 = _next(st)
-            target = u1 * h
-            pick = 5
-            acc = 0.0
-            for q in range(6):
-                acc += contrib[q]
-                if contrib[q] > 0.0 and acc >= target:
-                    pick = q
-                    break
-            while contrib[pick] <= 0.0:
-                pick -= 1
-            st, u2 = _next(st)
+            st, u = _next(st)
             if pick < 3:
-                g = group_of[pick, i]
-                src = _pick_in_group(
-                    g,
-                    u2 * load[g],
-                    pick,
-                    day,
-                    weekday,
-                    key,
-                    g_offsets,
-                    g_members,
-                    weight,
-                    contact_mult,
-                    area_mult,
-                    community,
-                    isolation,
-                    iso_factor,
-                    active_days,
-                    attendance,
-                )
+                t = slot_of[group_of[pick, i]]
+                src = g_src[pick, _search(g_cum[pick], g_off[pick, t], g_off[pick, t + 1], u)]
                 layer = pick
             else:
                 lev = pick - 3
-                u = units[lev]
-                lo = p_offsets[lev, u]
-                hi = p_offsets[lev, u + 1]
-                t = u2 * p_cum[lev, hi - 1]
-                # first position with cum >= t
-                a_lo, a_hi = lo, hi - 1
-                while a_lo < a_hi:
-                    mid = (a_lo + a_hi) // 2
-                    if p_cum[lev, mid] >= t:
-                        a_hi = mid
-                    else:
-                        a_lo = mid + 1
-                src = p_members[lev, a_lo]
+                if lev == 0:
+                    unit = community[i]
+                elif lev == 1:
+                    unit = n_communities + district[i]
+                else:
+                    unit = city
+                lo = p_offsets[lev, unit]
+                hi = p_offsets[lev, unit + 1]
+                src = p_members[lev, _search(p_cum[lev], lo, hi, u)]
                 layer = 3
             st, rt = _rel_trans(st, dispersion)
             rel_trans[i] = rt
             _enter(
-                i,
-                _E,
-                day,
-                st,
-                state,
-                next_state,
-                t_next,
-                t_onset,
-                history,
-                age_bin,
-                rel_sev,
-                prog,
-                dur_kind,
-                dur_a,
-                dur_b,
-            )
+                i, _E, day, st, state, next_state, t_next, t_onset, history, age_bin, rel_sev,
+                prog, dur_kind, dur_a, dur_b,
+            )  # fmt: skip
             t_infected[i] = day
             infected_by[i] = src
             infection_layer[i] = layer

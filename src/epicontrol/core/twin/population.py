@@ -15,7 +15,9 @@ array), which the transmission kernels scan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +29,7 @@ from ..city.schemas import AREA_LEVELS, LEVEL, OCCUPATION, OCCUPATIONS
 
 I32 = NDArray[np.int32]
 I64 = NDArray[np.int64]
+T = TypeVar("T")
 
 #: Monday to Friday, as a weekday bitmask (bit 0 = Monday).
 WEEKDAYS_MASK: int = 0b0011111
@@ -96,7 +99,9 @@ class Population:
     district_names: tuple[str, ...]
     community_area_ids: I32
     district_area_ids: I32
-    _groups: dict[str, Groups] = field(default_factory=dict, repr=False, compare=False)
+    # Built on demand from the (never modified) arrays; not copied by ``replace``.
+    _groups: dict[str, Groups] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -112,6 +117,16 @@ class Population:
             }[layer]
             self._groups[layer] = build_groups(of, count)
         return self._groups[layer]
+
+    def cached(self, name: str, build: Callable[[Population], T]) -> T:
+        """``build(self)``, computed once per population (an engine index, e.g.).
+
+        Ensembles run many simulations on one population; indices derived
+        from its arrays (which are never modified) are shared by them.
+        """
+        if name not in self._cache:
+            self._cache[name] = build(self)
+        return cast(T, self._cache[name])
 
     def agents_in_district(self, district: int | str) -> I32:
         """Agent ids living in a district (index or name)."""

@@ -15,10 +15,10 @@ A measure is any object with ``apply(sim, day)`` (and optionally
 change:
 
 * ``sim.layer_factor[l]`` — a city-wide factor on layer *l*'s beta for today;
-* ``sim.contact_mult[l, i]`` — agent *i*'s participation in layer *l* (school
-  closure: 0 for pupils; vaccination campaigns leave it alone);
-* ``sim.area_mult[l, k]`` — the same per home community *k* (three-zone
-  contact reduction per zone level);
+* ``sim.contact_mult[l, i]`` — agent *i*'s participation in layer *l* (the
+  three-zone measure's contact reduction for the residents of each zone);
+* ``sim.area_mult[l, k]`` — the same per home community *k* (school closure
+  by district);
 * ``sim.isolation[i]`` — the agent's status (:data:`~.params.ISOLATION_STATUSES`:
   home quarantine, centralised quarantine, isolated), whose per-layer factors
   are ``params.isolation``;
@@ -30,7 +30,32 @@ factors (both must attend); in a community pool *i* makes ``a_i m_i``
 contacts with partners drawn in proportion to ``a_j m_j``.  Measures read the
 state arrays (``state``, ``t_infected``, ``t_onset``, ``infected_by``,
 ``infection_layer``, ``history``) to find today's symptomatic agents, chains
-and contacts; they must not write them.
+and contacts; they must not write them.  ``sim.last_infected`` lists the
+agents infected by transmission on the last day stepped (ascending), so a
+measure can follow chains day by day without scanning every agent.
+
+Measures write the hook arrays in place (keeping their shapes and dtypes),
+anywhere and any number of times in ``apply``; nothing needs to be
+signalled.  Every hook is read afresh each day, except that the community
+pools' denominators ``Σ a_j m_j`` are kept from day to day: the engine
+compares ``contact_mult[3]`` and ``isolation`` (bit for bit) and
+``area_mult[3]`` with its copy of the values the sums hold, and moves only
+the agents and communities that changed (:class:`~.layers.CommunityPools`;
+the sums are exact integers, so they equal a fresh sum whatever the
+history).
+
+Cost
+----
+A day's work grows with the epidemic, not with the population: transitions
+scan only the infected agents not yet recovered (an *active table* kept in
+agent order), group infections visit only the members of groups with an
+infectious member present, and pool infections are candidates thinned from
+a bound per pool (see :mod:`.kernels` and :mod:`.layers`).  The per-day
+passes over every agent are one vectorised comparison of two hooks and the
+maxima of ``contact_mult`` and ``rel_sus``.  The same seed gives the same run
+on any number of threads: every draw comes from a counter-based stream of
+``(seed, day, agent or block, purpose)`` and every floating-point sum is
+formed in a fixed order.
 """
 
 from __future__ import annotations
@@ -44,8 +69,8 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from . import kernels as K
-from .disease import CRIT, N_STATES, SEV, STATES, E, S, disease_tables
-from .layers import CommunityActivity, activity_from_params, build_group_index
+from .disease import CRIT, N_STATES, SEV, STATES, D, E, R, S, disease_tables
+from .layers import CommunityActivity, CommunityPools, activity_from_params, build_group_index
 from .params import LAYERS, N_LAYERS, TwinParams
 from .population import Population
 
@@ -214,7 +239,7 @@ class Sim:
         if activity.contacts.shape != (2, n):
             raise ValueError(f"activity.contacts must have shape (2, {n})")
         self.activity = activity
-        self.groups = build_group_index(population)
+        self.groups = population.cached("group_index", build_group_index)
         self.measures = list(measures)
         # state
         self.state = np.zeros(n, dtype=np.int8)
@@ -247,7 +272,35 @@ class Sim:
         self.shares = np.asarray(lay.community.level_shares, dtype=np.float64)
         self._load = np.zeros(self.groups.n_groups, dtype=np.float64)
         self._touched = np.zeros(self.groups.n_groups, dtype=np.int64)
+        self._slot = np.full(self.groups.n_groups, -1, dtype=np.int32)  # row of a touched group
         self._n_units = population.n_communities + population.n_districts + 1
+        self._group_base = np.cumsum(
+            [0, population.n_households, population.n_school_groups, population.n_work_groups]
+        ).astype(np.int64)
+        self.pools = CommunityPools(
+            population, activity, self.age_bin, self.tables.rel_sus, self.iso_factor,
+            contact_mult=self.contact_mult, area_mult=self.area_mult, isolation=self.isolation,
+        )  # fmt: skip
+        self._share = np.repeat(
+            self.shares,
+            [self.pools.index.n_communities, self.pools.index.n_districts, 1],
+        )
+        self._iso_top = self.iso_factor.max(axis=0).astype(np.float64)
+        self._sus_top = float(self.tables.rel_sus.max())
+        # engine scratch: earliest clock per agent, hit buffers
+        # active table: ids (ascending), state, t_next and weight of the infected not yet out
+        self._table: tuple[Any, ...] = (
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.int8),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.float32),
+        )
+        self._out = np.zeros(N_STATES, dtype=np.int64)  # recovered / dead before today
+        self._hit_t = np.full(n, K.NO_HIT, dtype=np.float64)
+        self._hit_comp = np.zeros(n, dtype=np.int8)
+        self._buf = np.empty(max(n, len(self.groups.members)), dtype=np.int32)
+        self._winners = np.empty(n, dtype=np.int32)
+        self.last_infected = np.zeros(0, dtype=np.int32)
         self.day = 0
         self.seeded = 0
         self._started = False
@@ -260,6 +313,7 @@ class Sim:
         if arr.ndim != 1 or (arr.size and (arr.min() < 0 or arr.max() >= self.pop.n)):
             raise ValueError(f"ids must be agent ids in [0, {self.pop.n})")
         t = self.tables
+        fresh = np.unique(arr[self.state[arr] == S]).astype(np.int32)
         k = int(
             K.seed(
                 arr, self.day, self.key, -2, self.state, self.next_state, self.t_next,
@@ -268,6 +322,7 @@ class Sim:
                 t.dur_kind, t.dur_a, t.dur_b, t.dispersion,
             )
         )  # fmt: skip
+        self._add_active(fresh)
         self.seeded += k
         return k
 
@@ -300,47 +355,93 @@ class Sim:
         for m in self.measures:
             m.apply(self, day)
         pop, t = self.pop, self.tables
-        counts, hosp, icu, n_symp, n_sev, n_crit, n_dead = K.progress(
-            day, self.key, self.state, self.next_state, self.t_next, self.t_onset,
-            self.history, self.age_bin, self.rel_sev, t.prog, t.dur_kind, t.dur_a, t.dur_b,
-            self.rel_trans, t.rel_trans_state, pop.district, pop.n_districts, self.weight,
+        a_id, a_state, a_next, a_w = self._table
+        (counts, hosp, icu, n_symp, n_sev, n_crit, n_dead, *table, sources) = K.progress(
+            a_id, a_state, a_next, a_w, day, self.key, self.state, self.next_state, self.t_next,
+            self.t_onset, self.history, self.age_bin, self.rel_sev, t.prog, t.dur_kind, t.dur_a,
+            t.dur_b, self.rel_trans, t.rel_trans_state, pop.district, pop.n_districts, self.weight,
         )  # fmt: skip
-        sources = np.flatnonzero(self.weight > 0).astype(np.int32)
+        self._table = tuple(table)
+        counts += self._out
+        self._out[R], self._out[D] = counts[R], counts[D]
+        counts[S] = pop.n - counts.sum()
         n_d = pop.n_districts
         new_d = np.zeros(n_d, dtype=np.int64)
         new_l = np.zeros(N_LAYERS, dtype=np.int64)
+        self.last_infected = np.zeros(0, dtype=np.int32)
         if len(sources):
-            activity = self.activity.contacts[1 if weekday >= 5 else 0]
-            g = self.groups
-            pool_total = K.pool_sums(
-                activity, self.contact_mult, self.area_mult, pop.community, pop.district,
-                self.isolation, self.iso_factor, self._n_units, pop.n_communities, n_d,
-            )  # fmt: skip
-            n_touched, pool, p_off, p_mem, p_cum = K.source_loads(
-                sources, day, weekday, self.key, self.weight, g.group_of, activity,
-                self.contact_mult, self.area_mult, pop.community, pop.district, self.isolation,
-                self.iso_factor, pop.active_days, self.attendance, self._load, self._touched,
-                self._n_units, pop.n_communities,
-            )  # fmt: skip
-            beta = self.beta * self.layer_factor
-            new_d, new_l = K.transmit(
-                day, weekday, self.key, self.state, self.next_state, self.t_next, self.t_onset,
-                self.t_infected, self.infected_by, self.infection_layer, self.history,
-                self.rel_trans, self.age_bin, self.rel_sev, t.prog, t.dur_kind, t.dur_a,
-                t.dur_b, t.dispersion, t.rel_sus, self.rel_sus, self.weight, g.group_of,
-                g.offsets, g.members,
-                self._load, activity, self.contact_mult, self.area_mult, pop.community,
-                pop.district, self.isolation, self.iso_factor, pop.active_days,
-                self.attendance, beta, self.shares, pool, pool_total, p_off, p_mem, p_cum,
-                pop.n_communities, n_d,
-            )  # fmt: skip
-            self._load[self._touched[:n_touched]] = 0.0
+            new_d, new_l = self._transmit(sources, day, weekday)
         n_new = int(new_d.sum())
-        counts = counts.copy()
         counts[S] -= n_new
         counts[E] += n_new
         self._rows.append((n_new, new_d, new_l, n_symp, n_sev, n_crit, n_dead, counts, hosp, icu))
         self.day += 1
+
+    def _transmit(self, sources: NDArray[np.int32], day: int, weekday: int) -> tuple[I64, I64]:
+        """Today's infections by the sources (ascending); returns them by district and layer."""
+        pop, t, g = self.pop, self.tables, self.groups
+        row = 1 if weekday >= 5 else 0
+        activity = self.activity.contacts[row]
+        self.pools.refresh(self.contact_mult, self.area_mult, self.isolation, self.rel_sus)
+        n_touched, pool, p_off, p_mem, p_cum, g_off, g_src, g_cum = K.source_loads(
+            sources, day, weekday, self.key, self.weight, g.group_of, activity,
+            self.contact_mult, self.area_mult, pop.community, pop.district, self.isolation,
+            self.iso_factor, pop.active_days, self.attendance, self._load, self._touched,
+            self._slot, self._group_base, self._n_units, pop.n_communities,
+        )  # fmt: skip
+        beta = self.beta * self.layer_factor
+        layer_groups = [
+            self._touched[b : b + n] for b, n in zip(self._group_base[:3], n_touched, strict=True)
+        ]
+        n_win = 0
+        for layer, grp in enumerate(layer_groups):
+            if not len(grp) or beta[layer] <= 0:
+                continue
+            counts = np.zeros(len(grp), dtype=np.int64)
+            x_bound = (
+                float(self.contact_mult[layer].max()) * float(self.area_mult[layer].max())
+                * self._iso_top[layer] * self._sus_top * self.pools.rs_max * (1.0 + 1e-5)
+            )  # fmt: skip
+            K.group_hits(
+                grp, layer, day, weekday, self.key, beta[layer], g.offsets, g.members, self._load,
+                self.state, self.age_bin, t.rel_sus, self.rel_sus, self.contact_mult,
+                self.area_mult, pop.community, self.isolation, self.iso_factor, pop.active_days,
+                self.attendance, x_bound, self._hit_t, self._hit_comp, self._buf, counts,
+            )  # fmt: skip
+            n_win = int(K.gather(self._buf, g.offsets[grp], counts, self._winners, n_win))
+        if beta[3] > 0:
+            total = self.pools.totals(row)
+            ratio = np.zeros(len(pool), dtype=np.float64)
+            on = (pool > 0) & (total > 0)
+            ratio[on] = beta[3] * self._share[on] * pool[on] / total[on]
+            n_win = self.pools.hits(
+                row, ratio, day=day, key=self.key, state=self.state,
+                contact_mult=self.contact_mult, area_mult=self.area_mult,
+                isolation=self.isolation, rel_sus=self.rel_sus, hit_t=self._hit_t,
+                hit_comp=self._hit_comp, buf=self._buf, out=self._winners, n_out=n_win,
+            )  # fmt: skip
+        winners = np.sort(self._winners[:n_win])
+        new_d, new_l = K.infect(
+            winners, day, self.key, self._hit_t, self._hit_comp, self.state, self.next_state,
+            self.t_next, self.t_onset, self.t_infected, self.infected_by, self.infection_layer,
+            self.history, self.rel_trans, self.age_bin, self.rel_sev, t.prog, t.dur_kind,
+            t.dur_a, t.dur_b, t.dispersion, g.group_of, pop.community, pop.district, self._slot,
+            g_off, g_src, g_cum, p_off, p_mem, p_cum, pop.n_communities, pop.n_districts,
+        )  # fmt: skip
+        for grp in layer_groups:
+            self._load[grp] = 0.0
+            self._slot[grp] = -1
+        self._add_active(winners)
+        self.last_infected = winners
+        return new_d, new_l
+
+    def _add_active(self, ids: NDArray[np.int32]) -> None:
+        """Enter newly infected agents (ascending ids) into the active table."""
+        if len(ids):
+            a_id, a_state, a_next, a_w = self._table
+            self._table = K.merge_active(
+                a_id, a_state, a_next, a_w, ids, self.state, self.t_next, self.weight
+            )
 
     def run(self, days: int, progress: Callable[[int], None] | None = None) -> Results:
         """Run ``days`` more days and return the results of the whole run so far."""

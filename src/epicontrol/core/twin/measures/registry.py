@@ -55,7 +55,7 @@ FOUND_BY: Final = ("", "symptomatic", "mass_testing", "quarantine_testing")
 SYMPTOMATIC, MASS_TESTING, QUARANTINE_TESTING = 1, 2, 3
 #: Kinds of quarantine request (``request_quarantine``): close and secondary contacts.
 CLOSE_CONTACT, SECONDARY_CONTACT = 1, 2
-#: Purposes of the measures' random streams (the engine's kernels use 1–4).
+#: Purposes of the measures' random streams (the engine's kernels use 1–8).
 P_TEST_SEEK, P_TEST_HOUR, P_TEST_RESULT = 11, 12, 13
 P_TRACE, P_TRACE_HOUR, P_TRACE_SECONDARY = 21, 22, 23
 P_QUARANTINE_HOUR, P_QUARANTINE_RESULT = 31, 32

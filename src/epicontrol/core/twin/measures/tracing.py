@@ -210,10 +210,21 @@ def _poisson(st, mean):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
+def link_infectees(ids, infected_by, infection_layer, inf_head, inf_next):  # type: ignore[no-untyped-def]
+    """Link agents ``ids`` infected in the community layer to their infector's list."""
+    for t in range(len(ids)):
+        j = ids[t]
+        b = infected_by[j]
+        if infection_layer[j] == COMMUNITY and b >= 0:
+            inf_next[j] = inf_head[b]
+            inf_head[b] = j
+
+
+@nb.njit(cache=True, nogil=True)
 def trace_contacts(  # type: ignore[no-untyped-def]
     cases, key, day, group_of, offsets, members, p_group, p_community, community_mean,
-    comm_off, comm_mem, community, infected_by, infection_layer, t_diagnosed, state,
-    isolation, stamp, mark, depth, slot, group_stamp,
+    comm_off, comm_mem, community, infected_by, infection_layer, inf_head, inf_next,
+    t_diagnosed, state, isolation, stamp, mark, depth, group_stamp,
 ):  # fmt: skip
     """Close (and with ``depth`` 2 secondary) contacts of ``cases``, in case order.
 
@@ -221,34 +232,14 @@ def trace_contacts(  # type: ignore[no-untyped-def]
     the index in ``cases`` of the case they are counted for (the first case,
     or close contact, that found them).  ``stamp`` (one int32 per agent)
     marks who was found with ``mark`` (close) and ``mark + 1`` (secondary);
-    ``slot`` (one int32 per agent, all −1) is scratch, left all −1.
+    ``inf_head`` / ``inf_next`` link each agent's community-layer infectees
+    (:func:`link_infectees`; read in ascending id order, whatever the order of
+    linking).
     ``group_stamp`` (one int32 per group) marks groups scanned with ``mark``: a
     layer traced with probability 1 finds nobody new in a group scanned already
     (a team of *k* close contacts is read once, not *k* times).
     """
     n_cases = len(cases)
-    n = len(state)
-    # community-layer infectees of today's cases, as CSR by case
-    for k in range(n_cases):
-        slot[cases[k]] = k
-    cnt = np.zeros(n_cases + 1, dtype=np.int64)
-    for j in range(n):
-        if infection_layer[j] == COMMUNITY:
-            b = infected_by[j]
-            if b >= 0 and slot[b] >= 0:
-                cnt[slot[b] + 1] += 1
-    inf_off = np.cumsum(cnt)
-    infectees = np.empty(inf_off[n_cases], dtype=np.int32)
-    fill = inf_off[:-1].copy()
-    for j in range(n):
-        if infection_layer[j] == COMMUNITY:
-            b = infected_by[j]
-            if b >= 0 and slot[b] >= 0:
-                infectees[fill[slot[b]]] = j
-                fill[slot[b]] += 1
-    for k in range(n_cases):
-        slot[cases[k]] = -1
-
     close = np.empty(max(16, 8 * n_cases), dtype=np.int32)
     close_case = np.empty(len(close), dtype=np.int32)
     nc = 0
@@ -284,7 +275,18 @@ def trace_contacts(  # type: ignore[no-untyped-def]
             ):  # fmt: skip
                 stamp[m] = mark
                 close, close_case, nc = _push(close, close_case, nc, m, k)
-        for t in range(inf_off[k], inf_off[k + 1]):
+        n_inf = 0
+        j = inf_head[c]
+        while j >= 0:
+            n_inf += 1
+            j = inf_next[j]
+        infectees = np.empty(n_inf, dtype=np.int32)
+        j = inf_head[c]
+        for t in range(n_inf):
+            infectees[t] = j
+            j = inf_next[j]
+        infectees.sort()
+        for t in range(n_inf):
             m = infectees[t]
             st, u = _next(st)
             if (
@@ -382,7 +384,9 @@ class ContactTracing:
         self._backlog = np.zeros(0, dtype=np.int32)
         self._backlog_t = np.zeros(0, dtype=np.float64)
         self._stamp = np.zeros(n, dtype=np.int32)
-        self._slot = np.full(n, -1, dtype=np.int32)
+        self._inf_head = np.full(n, -1, dtype=np.int32)
+        self._inf_next = np.full(n, -1, dtype=np.int32)
+        self._linked_day = -1
         self._group_stamp = np.zeros(sim.groups.n_groups, dtype=np.int32)
         self._mark = 1
         self._close: dict[int, list[I32]] = defaultdict(list)
@@ -394,6 +398,19 @@ class ContactTracing:
         np.cumsum(np.bincount(comm, minlength=sim.pop.n_communities), out=self._comm_off[1:])
         self._p_group = np.array([cfg.p_household, cfg.p_school, cfg.p_work], dtype=np.float64)
 
+    def _link(self, sim: Sim, day: int) -> None:
+        """Keep every agent's community infectees linked: yesterday's from
+        ``sim.last_infected``; all of them on the first call or after skipped days."""
+        if self._linked_day == day:
+            return
+        if self._linked_day >= 0 and self._linked_day == day - 1:
+            ids = sim.last_infected
+        else:  # the first call, or after days this measure did not see: one full pass
+            self._inf_head[:] = -1
+            ids = np.flatnonzero(sim.infected_by >= 0).astype(np.int32)
+        link_infectees(ids, sim.infected_by, sim.infection_layer, self._inf_head, self._inf_next)
+        self._linked_day = day
+
     def day_capacity(self, day: int) -> int:
         """Cases the tracers can take on ``day``: ``⌊(d+1)C⌋ − ⌊dC⌋``."""
         c = self.capacity
@@ -404,6 +421,7 @@ class ContactTracing:
             self.start(sim)
         reg = registry_of(sim)
         reg.start_day(sim, day)
+        self._link(sim, day)
         if not reg.quarantine_handler:
             self._book.step(sim, day, reg)
         taken, t0 = self._take(sim, day)
@@ -453,8 +471,9 @@ class ContactTracing:
         close, close_k, sec, sec_k = trace_contacts(
             cases, sim.key, np.int64(day), g.group_of, g.offsets, g.members, self._p_group,
             cfg.p_community, mean, self._comm_off, self._comm_mem, sim.pop.community,
-            sim.infected_by, sim.infection_layer, reg.t_diagnosed, sim.state, sim.isolation,
-            self._stamp, np.int32(self._mark), cfg.depth, self._slot, self._group_stamp,
+            sim.infected_by, sim.infection_layer, self._inf_head, self._inf_next,
+            reg.t_diagnosed, sim.state, sim.isolation, self._stamp, np.int32(self._mark),
+            cfg.depth, self._group_stamp,
         )  # fmt: skip
         self._mark += 2
         close_day = np.floor((t0 + self.stages["close"]) / 24.0).astype(np.int64)
