@@ -14,7 +14,7 @@ come from the same origin (the ``Origin`` header, when sent, must match).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -150,7 +150,7 @@ def optional_viewer(request: Request, session: DbSession) -> Viewer:
 OptionalViewer = Annotated[Viewer, Depends(optional_viewer, scope="function")]
 
 
-def current_user(viewer: OptionalViewer) -> Viewer:
+async def current_user(viewer: OptionalViewer) -> Viewer:
     """The authenticated caller; 401 for the public."""
     if viewer.is_public:
         raise _unauthorized("authentication required: log in at POST /api/auth/login")
@@ -160,13 +160,13 @@ def current_user(viewer: OptionalViewer) -> Viewer:
 CurrentUser = Annotated[Viewer, Depends(current_user, scope="function")]
 
 
-def require_roles(*roles: str) -> Callable[[Viewer], Viewer]:
+def require_roles(*roles: str) -> Callable[[Viewer], Awaitable[Viewer]]:
     """A dependency that lets only ``roles`` through (403 for the others, 401 for the public)."""
     unknown = set(roles) - set(ROLES) - {PUBLIC}
     if unknown:
         raise ValueError(f"require_roles: unknown roles {sorted(unknown)}")
 
-    def dependency(viewer: CurrentUser) -> Viewer:
+    async def dependency(viewer: CurrentUser) -> Viewer:
         if viewer.role not in roles:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

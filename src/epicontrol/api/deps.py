@@ -3,39 +3,68 @@
 A request owns its transaction: :func:`get_db` opens a session, the view
 calls services (which flush), and the session commits when the view returns
 — before the response is sent, so an acknowledged write is durable — or
-rolls back when the view raises.
+rolls back when the view raises.  The dependencies that do no I/O are
+``async`` so that they run on the event loop, not in a thread of the pool.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from .settings import ApiSettings
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One session and transaction per request: commit on success, rollback on error."""
+def _commit_close(session: Session) -> None:
+    try:
+        session.commit()
+    finally:
+        session.close()
+
+
+def _rollback_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+#: Requests that only read: on PostgreSQL their session runs in autocommit.
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One session and transaction per request: commit on success, rollback on error
+    (a GET or HEAD on PostgreSQL reads in autocommit: no BEGIN/COMMIT round trips).
+
+    Making the session does no I/O (it connects on its first query, in the view's
+    thread), so it is made on the event loop; the commit or rollback runs in the
+    thread pool, shielded from cancellation so the connection always goes back.
+    """
     factory = request.app.state.sessionmaker
+    if request.method in SAFE_METHODS:
+        factory = getattr(request.app.state, "read_sessionmaker", None) or factory
     session: Session = factory()
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_rollback_close, session)
         raise
-    finally:
-        session.close()
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(_commit_close, session)
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
-def request_id(request: Request) -> str:
+async def request_id(request: Request) -> str:
     """The id of this request (``X-Request-ID`` from the client, or generated)."""
     return str(getattr(request.state, "request_id", ""))
 
@@ -56,7 +85,7 @@ class Page:
     offset: int
 
 
-def page_params(
+async def page_params(
     request: Request,
     limit: Annotated[int | None, Query(ge=1, le=10_000, description="Rows per page.")] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")] = 0,

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..domains.board.scope import BoardInputError, BoardNotFound
 from ..domains.campaigns.service import CampaignConflict, CampaignInputError, CampaignNotFound
 from ..domains.city.service import NotFoundError as CityNotFound
 from ..domains.quarantine.service import NotFoundError as QuarantineNotFound
@@ -33,6 +34,7 @@ from ..domains.zones.service import ZoneError, ZoneInputError
 from .queries import AccessDenied, ScopeNotFound
 
 NOT_FOUND: tuple[type[Exception], ...] = (
+    BoardNotFound,
     CampaignNotFound,
     CityNotFound,
     QuarantineNotFound,
@@ -53,6 +55,7 @@ CONFLICT: tuple[type[Exception], ...] = (
     ZoneError,
 )
 BAD_INPUT: tuple[type[Exception], ...] = (
+    BoardInputError,
     CampaignInputError,
     QuarantineInputError,
     TaskInputError,

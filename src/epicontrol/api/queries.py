@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from ..core.city.schemas import SpecialFlag
 from ..domains.city.models import Area, Facility, Person
 from ..domains.quarantine.models import QuarantineStay
-from ..domains.surveillance.models import Alert
+from ..domains.surveillance.models import Alert, AlertRecipient
 from ..domains.tasks.models import Task
 from ..domains.tracing.models import Case, Contact, Investigation
 from ..domains.users.schemas import UtcDateTime, Viewer
@@ -361,6 +361,30 @@ class ContactRow(BaseModel):
     priority: int
 
 
+#: The per-category contact counts an investigation stores with its contacts.
+_CATEGORY_COUNTS: dict[str, Any] = {
+    "close": Investigation.n_close,
+    "secondary": Investigation.n_secondary,
+    "general": Investigation.n_general,
+    "yellow_code": Investigation.n_yellow_code,
+}
+
+
+def _contacts_total(session: Session, case_id: int | None, category: str | None) -> int:
+    """The number of contacts of the current investigations (of one case, of one category)
+    from the counts each investigation stores when its contacts are written (in the same
+    transaction), instead of counting the city's contact rows on every page."""
+    if category is not None and category not in _CATEGORY_COUNTS:
+        return 0
+    columns = [_CATEGORY_COUNTS[category]] if category else list(_CATEGORY_COUNTS.values())
+    query = select(func.coalesce(func.sum(sum(columns[1:], columns[0])), 0)).where(
+        Investigation.superseded_at.is_(None)
+    )
+    if case_id is not None:
+        query = query.where(Investigation.case_id == case_id)
+    return int(session.scalar(query) or 0)
+
+
 def list_contacts(
     *,
     session: Session,
@@ -383,7 +407,10 @@ def list_contacts(
         filters.append(Contact.category == category)
     if community_id is not None:
         filters.append(Contact.home_community_id == community_id)
-    total = session.scalar(select(func.count()).select_from(Contact).where(*filters))
+    if viewer.role != "grid_worker" and community_id is None:
+        total = _contacts_total(session, case_id, category)
+    else:  # routed to one community: counted through ix_contacts_home_community_id
+        total = int(session.scalar(select(func.count()).select_from(Contact).where(*filters)) or 0)
     # ordered by the primary key, so that a page is read from the index, not sorted
     query = (
         select(Contact, Person.code, Person.phone)
@@ -395,7 +422,7 @@ def list_contacts(
     )
     rows = session.execute(query).all()
     reveal = viewer.reveals_personal_data
-    return int(total or 0), [
+    return total, [
         ContactRow(
             investigation_id=c.investigation_id,
             case_id=c.case_id,
@@ -422,22 +449,32 @@ def list_contacts(
 ALERT_ROLES = ("commander", "epidemiologist", "department_officer", "grid_worker")
 
 
+def routed_to(department: str | None) -> Any:
+    """The alerts routed to ``department`` (its row in ``alert_recipients``)."""
+    return (
+        select(AlertRecipient.alert_id)
+        .where(
+            AlertRecipient.alert_id == Alert.id,
+            AlertRecipient.kind == "department",
+            AlertRecipient.code == (department or ""),
+        )
+        .exists()
+    )
+
+
 def alert_scope(viewer: Viewer, query: Select[Any]) -> Select[Any]:
-    """Alerts the viewer may see: all (city roles), routed to their department, or of
-    their community's areas."""
+    """Alerts the viewer may see: all (city roles), routed to their department (through
+    the indexed ``alert_recipients``), or of their community's areas."""
     allow(viewer, ALERT_ROLES, "alerts")
     if viewer.role == "grid_worker":
         if viewer.community_id is None:
             return query.where(false())
         return query.where(Alert.area_id.in_(community_areas(viewer.community_id)))
+    if viewer.role == "department_officer":
+        if viewer.department is None:
+            return query.where(false())
+        return query.where(routed_to(viewer.department))
     return query
-
-
-def _routed_to(alert: Alert, department: str | None) -> bool:
-    return any(
-        r.get("kind") == "department" and r.get("code") == department
-        for r in (alert.recipients or [])
-    )
 
 
 def list_alert_rows(
@@ -465,10 +502,6 @@ def list_alert_rows(
         query = query.where(Alert.raised_at >= raised_from)
     if raised_to is not None:
         query = query.where(Alert.raised_at < raised_to)
-    if viewer.role == "department_officer":
-        # recipients is JSON: filter in Python, page after filtering
-        rows = [a for a in session.scalars(query) if _routed_to(a, viewer.department)]
-        return len(rows), rows[window.offset : window.offset + window.limit]
     return _page(session, query, window)
 
 
@@ -476,9 +509,7 @@ def get_alert_row(*, session: Session, viewer: Viewer, alert_id: int) -> Alert:
     alert: Alert | None = session.scalars(
         alert_scope(viewer, select(Alert).where(Alert.id == alert_id))
     ).first()
-    if alert is None or (
-        viewer.role == "department_officer" and not _routed_to(alert, viewer.department)
-    ):
+    if alert is None:
         raise ScopeNotFound(f"alert {alert_id} does not exist")
     return alert
 

@@ -12,7 +12,7 @@ from ..domains.surveillance import views as surveillance_views
 from ..domains.tasks import views as tasks_views
 from ..domains.tracing import views as tracing_views
 from ..domains.zones import views as zones_views
-from . import audit, users_views
+from . import audit, board, users_views
 
 
 class HealthOut(BaseModel):
@@ -33,6 +33,7 @@ def include_routers(app: FastAPI) -> None:
     """Add every router of the API to ``app``."""
     app.include_router(health)
     app.include_router(audit.router)
+    app.include_router(board.router)
     app.include_router(users_views.router)
     for module in (
         city_views,

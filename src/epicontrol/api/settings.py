@@ -14,7 +14,7 @@ import secrets
 import time
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ..config import Settings
@@ -37,9 +37,40 @@ class ApiSettings(BaseSettings):
     #: Largest ``limit`` of a list request.
     max_page: int = Field(500, ge=1, le=10_000)
     default_page: int = Field(50, ge=1, le=10_000)
-    #: Connection pool of one worker process (PostgreSQL; SQLite uses its default).
-    db_pool_size: int = Field(20, ge=1, le=200)
-    db_max_overflow: int = Field(20, ge=0, le=200)
+    #: Requests one worker process works on at once; the others wait their turn on the
+    #: event loop (no thread, no connection held).  Each request holds at most one
+    #: connection, so the pool below never makes a request wait while holding one.
+    max_in_flight: int = Field(10, ge=1, le=200)
+    #: Connection pool of one worker process (PostgreSQL; SQLite uses its default):
+    #: ``None`` = ``max_in_flight`` + 2 (the board's background refresh and a spare).
+    db_pool_size: int | None = Field(None, ge=1, le=200)
+    #: Extra connections beyond the pool, opened when needed and closed after:
+    #: ``None`` = ``max_in_flight`` (a first board build beside its request's session).
+    db_max_overflow: int | None = Field(None, ge=0, le=200)
+    #: Age under which the city board is served from the process's cache (s); an older
+    #: one is served while a new one is computed, up to three times this.  A build costs
+    #: 0.5-1 s of CPU on the demo city, per worker: on 2 cores a 15 s TTL cost 0.1 cores
+    #: and a visible share of the p99 under load, hence 30 s.
+    board_ttl_seconds: float = Field(30.0, gt=0, le=3600)
+    #: City facts (time zone, epoch) kept per process (s); a city is imported rarely.
+    city_ttl_seconds: float = Field(60.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _pool_covers_requests(self) -> ApiSettings:
+        pool = self.pool_size()
+        if pool < self.max_in_flight:
+            raise ValueError(
+                f"db_pool_size: must be at least max_in_flight ({self.max_in_flight}), got {pool}"
+            )
+        return self
+
+    def pool_size(self) -> int:
+        """Connections kept open per worker process."""
+        return self.db_pool_size if self.db_pool_size is not None else self.max_in_flight + 2
+
+    def max_overflow(self) -> int:
+        """Connections opened beyond :meth:`pool_size` when needed."""
+        return self.db_max_overflow if self.db_max_overflow is not None else self.max_in_flight
 
 
 def _read_secret(path: Path) -> str | None:

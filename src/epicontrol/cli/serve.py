@@ -21,11 +21,18 @@ from ..i18n import t
 from .common import LangOpt, WorkspaceOpt, err, fail, open_store, settings_for
 
 
+def _warmed(app: FastAPI) -> FastAPI:
+    """Start building the city board in the background, so that the first readers of a
+    new worker do not wait for it (about a second on the demo city)."""
+    app.state.board_cache.warm()
+    return app
+
+
 def app_factory() -> FastAPI:
     """Build the app in a uvicorn worker from the environment set by :func:`serve`."""
     from ..api.app import create_app
 
-    return create_app(Settings())
+    return _warmed(create_app(Settings()))
 
 
 def serve(
@@ -41,6 +48,16 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
     ] = True,
+    keep_alive: Annotated[
+        int,
+        typer.Option(
+            "--timeout-keep-alive",
+            help="Seconds an idle keep-alive connection stays open (longer than the "
+            "clients' idle time, or a request can meet a connection being closed).",
+            min=1,
+            max=3600,
+        ),
+    ] = 5,
     lang: LangOpt = "zh-CN",
 ) -> None:
     """Serve the command centre: REST API (/api, docs at /api/docs) and the dashboard (/)."""
@@ -66,7 +83,12 @@ def serve(
     err.print(t("users.serve.start", lang, host=host, port=port, workers=workers), highlight=False)
     if workers == 1:
         uvicorn.run(
-            create_app(settings), host=host, port=port, log_level=log_level, access_log=access_log
+            _warmed(create_app(settings)),
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=access_log,
+            timeout_keep_alive=keep_alive,
         )
     else:
         uvicorn.run(
@@ -77,6 +99,7 @@ def serve(
             workers=workers,
             log_level=log_level,
             access_log=access_log,
+            timeout_keep_alive=keep_alive,
             # a worker imports the engines (numpy, OR-Tools...) before it answers the
             # supervisor's first ping: give it time on a loaded machine
             timeout_worker_healthcheck=120,

@@ -29,7 +29,7 @@ from ...store import lake
 from ..surveillance.models import Alert
 from ..tracing.context import Clock
 from ..tracing.models import CASE_STATUSES
-from ..zones.queries import active_zones
+from ..zones.queries import active_zones, listed_zones
 from ..zones.schemas import ZoneOut
 from ..zones.service import load_city
 from . import capacity, kpis, records
@@ -183,9 +183,17 @@ def epidemic_curve(cases: list[CaseRec], w: Window) -> CurveOut:
 # --------------------------------------------------------------------------- zones, alerts
 
 
-def scoped_zones(session: Session, w: Window, scope: Scope, today: bool) -> list[ZoneOut]:
-    """Zones active at the end of the board's day (now, for today) in the scope."""
-    zones = active_zones(session=session, on=None if today else w.on)
+def scoped_zones(
+    session: Session, w: Window, scope: Scope, today: bool, reuse: bool = False
+) -> list[ZoneOut]:
+    """Zones active at the end of the board's day (now, for today) in the scope;
+    ``reuse``: the process's list while the zones are unchanged
+    (:func:`~..zones.queries.listed_zones`)."""
+    on = None if today else w.on
+    if reuse:
+        zones = listed_zones(session=session, active=True, on=on)
+    else:
+        zones = active_zones(session=session, on=on)
     if scope.community is None:
         return zones
     keep = scope.keep(np.array([z.area_id for z in zones], np.int64))
@@ -342,11 +350,15 @@ def city_board(
     community_id: int | None = None,
     at: datetime | None = None,
     standards: BoardStandards | None = None,
+    reuse_zones: bool = False,
 ) -> BoardOut:
     """The board of local day ``on`` (default today) for the city or one community.
 
     Read at ``at`` (default: the end of the day, or now for today); records
     after it are left out.  ``lake_dir`` adds the day's syndromic counts.
+    ``reuse_zones`` takes the zones from the process's zone list while the
+    zones are unchanged (the service's cached boards; resident counts as of
+    when that list was made).
     Raises :class:`BoardNotFound` for an unknown ``community_id`` and
     :class:`BoardInputError` for an area that is not a community.
     """
@@ -381,7 +393,7 @@ def city_board(
         scope=scope.out(),
         kpis=board_kpis,
         cases=case_counts(cases, w),
-        zones=zone_levels(scoped_zones(session, w, scope, today)),
+        zones=zone_levels(scoped_zones(session, w, scope, today, reuse_zones)),
         alerts=open_alerts(session, w, scope),
         curve=epidemic_curve(cases, w),
         signals=syndromic(lake_dir, clock, w, scope),

@@ -1,11 +1,19 @@
-"""ORM models of surveillance: ingest batches, alerts and their audited events.
+"""ORM models of surveillance: ingest batches, alerts, their recipients and audited events.
 
 Times are stored in UTC without a time zone (as in the city tables); days
 (``first_day``, ``last_day``) count days since the city's epoch, like the lake.
+
+``alert_recipients`` indexes the ``kind``/``code`` pairs of each alert's JSON
+``recipients`` so that "the alerts routed to department X" is a SQL filter.
+It is kept in step by mapper events: every flush that inserts an alert, or
+changes its ``recipients``, rewrites the alert's rows in the same transaction
+(writes made with Core ``insert()``/``update()`` on ``alerts`` bypass the
+events and must call :func:`recipient_rows` themselves; none do).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +27,12 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    delete,
+    insert,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, attributes, mapped_column, relationship
 
 from ...core.surveillance.triggers import LEVELS
 from ...store.base import Base
@@ -128,6 +140,8 @@ class Alert(Base):
         Index("ix_alerts_area_id_status", "area_id", "status"),
         Index("ix_alerts_status", "status"),
         Index("ix_alerts_batch_id", "batch_id"),
+        #: the inbox's order (newest first): a page is read from the index, not sorted
+        Index("ix_alerts_raised_at_id", "raised_at", "id"),
     )
 
 
@@ -153,3 +167,52 @@ class AlertEvent(Base):
         CheckConstraint(_in("action", EVENT_ACTIONS), name="action"),
         Index("ix_alert_events_alert_id", "alert_id"),
     )
+
+
+class AlertRecipient(Base):
+    """One recipient of an alert (a department, or the district or community addressed):
+    ``kind`` and ``code`` as in the alert's ``recipients`` JSON, indexed for routing filters."""
+
+    __tablename__ = "alert_recipients"
+
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: ``department``, ``district`` or ``community``.
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    #: The department's code, or the area's code.
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    __table_args__ = (Index("ix_alert_recipients_kind_code", "kind", "code", "alert_id"),)
+
+
+def recipient_rows(alert_id: int, recipients: Iterable[Any] | None) -> list[dict[str, Any]]:
+    """The ``alert_recipients`` rows of an alert's ``recipients`` JSON (distinct, in order;
+    entries without a string ``kind`` and ``code`` are not indexed)."""
+    seen: dict[tuple[str, str], None] = {}
+    for r in recipients or ():
+        if not isinstance(r, dict):
+            continue
+        kind, code = r.get("kind"), r.get("code")
+        if isinstance(kind, str) and isinstance(code, str) and kind and code:
+            seen[(kind[:16], code[:64])] = None
+    return [{"alert_id": alert_id, "kind": k, "code": c} for k, c in seen]
+
+
+def _write_recipients(connection: Connection, alert: Alert, *, replace: bool) -> None:
+    if replace:
+        connection.execute(delete(AlertRecipient).where(AlertRecipient.alert_id == alert.id))
+    rows = recipient_rows(alert.id, alert.recipients)
+    if rows:
+        connection.execute(insert(AlertRecipient), rows)
+
+
+@sa_event.listens_for(Alert, "after_insert")
+def _recipients_inserted(_mapper: Mapper[Alert], connection: Connection, alert: Alert) -> None:
+    _write_recipients(connection, alert, replace=False)
+
+
+@sa_event.listens_for(Alert, "after_update")
+def _recipients_updated(_mapper: Mapper[Alert], connection: Connection, alert: Alert) -> None:
+    if attributes.get_history(alert, "recipients").has_changes():
+        _write_recipients(connection, alert, replace=True)

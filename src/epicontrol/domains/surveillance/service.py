@@ -497,11 +497,17 @@ def alert_views(
     alerts: Sequence[Alert],
     config: SurveillanceConfig,
     with_events: bool = False,
+    epoch: date | None = None,
 ) -> list[AlertOut]:
-    """The alerts as views with their area and, optionally, their events."""
+    """The alerts as views with their area and, optionally, their events.
+
+    ``epoch`` is the city's local day 0 when the caller has it (read from the
+    store otherwise).
+    """
     if not alerts:
         return []
-    epoch = epoch_date(session=session)
+    if epoch is None:
+        epoch = epoch_date(session=session)
     areas: dict[int, Area] = {}
     for chunk in _chunks(sorted({a.area_id for a in alerts})):
         for area in session.scalars(select(Area).where(Area.id.in_(chunk))):

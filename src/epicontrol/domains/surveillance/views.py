@@ -7,15 +7,17 @@ transitions from :func:`.service.transition_alert` (optimistic lock on
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.orm import Session
 
 from ...api import queries
 from ...api.audit import audit_write
 from ...api.auth import CurrentUser
+from ...api.cityfacts import city_facts
 from ...api.deps import MAX_ID, DbSession, PageDep, PathId, RequestId
 from ...api.etag import IfMatch, expected_version, set_etag
 from ...api.pagination import Paged
@@ -56,6 +58,12 @@ def _config(request: Request) -> SurveillanceConfig:
     return cached
 
 
+def _epoch(request: Request, session: Session) -> date | None:
+    """The city's day 0 from the process's cache (None: let the service read it)."""
+    facts = city_facts(request).get(session)
+    return None if facts is None else facts.epoch
+
+
 @router.get("")
 def list_alerts(
     request: Request,
@@ -81,7 +89,9 @@ def list_alerts(
         raised_from=queries.naive_utc(raised_from),
         raised_to=queries.naive_utc(raised_to),
     )
-    items = service.alert_views(session=session, alerts=rows, config=_config(request))
+    items = service.alert_views(
+        session=session, alerts=rows, config=_config(request), epoch=_epoch(request, session)
+    )
     return Paged[AlertOut](items=items, total=total, limit=page.limit, offset=page.offset)
 
 
@@ -92,7 +102,11 @@ def get_alert(
     """One alert with its events; the ``ETag`` header carries its version."""
     alert = queries.get_alert_row(session=session, viewer=viewer, alert_id=alert_id)
     out = service.alert_views(
-        session=session, alerts=[alert], config=_config(request), with_events=True
+        session=session,
+        alerts=[alert],
+        config=_config(request),
+        with_events=True,
+        epoch=_epoch(request, session),
     )[0]
     set_etag(response, alert.version)
     return out
@@ -121,7 +135,8 @@ def transition(
     version = expected_version(if_match)
     alert = queries.get_alert_row(session=session, viewer=viewer, alert_id=alert_id)
     config = _config(request)
-    before = service.alert_views(session=session, alerts=[alert], config=config)[0]
+    epoch = _epoch(request, session)
+    before = service.alert_views(session=session, alerts=[alert], config=config, epoch=epoch)[0]
     moved = service.transition_alert(
         session=session,
         alert_id=alert_id,
@@ -131,7 +146,7 @@ def transition(
         outcome=body.outcome,
         expected_version=version,
     )
-    after = service.alert_views(session=session, alerts=[moved], config=config)[0]
+    after = service.alert_views(session=session, alerts=[moved], config=config, epoch=epoch)[0]
     audit_write(
         session,
         viewer,

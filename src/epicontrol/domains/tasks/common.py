@@ -165,9 +165,15 @@ def _playbook_names(session: Session, tasks: Sequence[Task]) -> dict[int, str]:
     return out
 
 
-def tasks_out(*, session: Session, tasks: Sequence[Task]) -> list[TaskOut]:
-    """Views of ``tasks`` (times in the city's local time, playbook names filled in)."""
-    tz = city_tz(session=session)
+def tasks_out(
+    *, session: Session, tasks: Sequence[Task], tz: timezone | None = None
+) -> list[TaskOut]:
+    """Views of ``tasks`` (times in the city's local time ``tz``, read from the store when
+    not given; playbook names filled in)."""
+    if not tasks:
+        return []
+    if tz is None:
+        tz = city_tz(session=session)
     names = _playbook_names(session, tasks)
     return [task_out(task, tz, names) for task in tasks]
 

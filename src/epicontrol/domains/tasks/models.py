@@ -126,6 +126,8 @@ class Task(Base):
         Index("ix_tasks_case_id", "case_id"),
         Index("ix_tasks_status_due_at", "status", "due_at"),
         Index("ix_tasks_department_status", "department", "status"),
+        #: the lists' order (due time): a page is read from the index, not sorted
+        Index("ix_tasks_due_at_id", "due_at", "id"),
     )
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...api import queries
 from ...api.audit import audit_write
 from ...api.auth import CurrentUser
+from ...api.cityfacts import city_facts
 from ...api.deps import MAX_ID, DbSession, PageDep, PathId, RequestId
 from ...api.etag import IfMatch, expected_version, set_etag
 from ...api.pagination import Paged
@@ -52,6 +53,7 @@ class StartIn(BaseModel):
 
 @router.get("")
 def list_tasks(
+    request: Request,
     session: DbSession,
     viewer: CurrentUser,
     page: PageDep,
@@ -74,18 +76,22 @@ def list_tasks(
         due_before=queries.naive_utc(due_before),
         due_after=queries.naive_utc(due_after),
     )
-    items = tasks_out(session=session, tasks=rows)
+    items = tasks_out(session=session, tasks=rows, tz=city_facts(request).tz(session))
     return Paged[TaskOut](items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/{task_id}", responses={404: {"description": "No such task in scope"}})
 def get_task(
-    task_id: PathId, response: Response, session: DbSession, viewer: CurrentUser
+    task_id: PathId,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    viewer: CurrentUser,
 ) -> TaskOut:
     """One task; the ``ETag`` header carries its version."""
     task = queries.get_task_row(session=session, viewer=viewer, task_id=task_id)
     set_etag(response, task.version)
-    return tasks_out(session=session, tasks=[task])[0]
+    return tasks_out(session=session, tasks=[task], tz=city_facts(request).tz(session))[0]
 
 
 def _writable(session: DbSession, viewer: Viewer, task_id: int) -> Task:
@@ -115,6 +121,7 @@ def _audited(out: TaskOut) -> dict[str, object]:
 @router.post("/{task_id}/start", responses=WRITE_RESPONSES)
 def start(
     task_id: PathId,
+    request: Request,
     response: Response,
     session: DbSession,
     viewer: CurrentUser,
@@ -125,7 +132,7 @@ def start(
     """Start a task (open → in progress); audited."""
     task = _writable(session, viewer, task_id)
     version = expected_version(if_match)
-    before = tasks_out(session=session, tasks=[task])[0]
+    before = tasks_out(session=session, tasks=[task], tz=city_facts(request).tz(session))[0]
     out = service.start_task(
         session=session, task_id=task_id, actor=viewer.name, expected_version=version
     )
@@ -147,6 +154,7 @@ def start(
 def complete(
     task_id: PathId,
     body: CompleteIn,
+    request: Request,
     response: Response,
     session: DbSession,
     viewer: CurrentUser,
@@ -156,7 +164,7 @@ def complete(
     """Complete a task with evidence (prerequisites must be finished); audited."""
     task = _writable(session, viewer, task_id)
     version = expected_version(if_match)
-    before = tasks_out(session=session, tasks=[task])[0]
+    before = tasks_out(session=session, tasks=[task], tz=city_facts(request).tz(session))[0]
     out = service.complete_task(
         session=session,
         task_id=task_id,

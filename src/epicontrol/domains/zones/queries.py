@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from ...core.city.schemas import LEVEL, TIERS
@@ -226,6 +226,41 @@ def list_zones(
             )
         )
     return out
+
+
+#: Per-process cache of zone lists, keyed by the query and the zones' fingerprint.
+_LISTED: dict[tuple[Any, ...], list[ZoneOut]] = {}
+
+
+def zones_fingerprint(session: Session) -> tuple[Any, ...]:
+    """Changes whenever a zone is opened, changed or lifted (each writes history); and
+    names the store, so that two stores read by one process are never mixed up."""
+    zones = session.execute(select(func.count(Zone.id), func.max(Zone.changed_at))).one()
+    history = session.execute(select(func.count(ZoneChange.id), func.max(ZoneChange.id))).one()
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    return (str(engine.url), *zones, *history)
+
+
+def listed_zones(
+    *,
+    session: Session,
+    level: str | None = None,
+    active: bool | None = None,
+    on: date | None = None,
+) -> list[ZoneOut]:
+    """:func:`list_zones` (which reads the whole city for its resident counts), reused in
+    this process while the zones are unchanged (:func:`zones_fingerprint`; the resident
+    counts are those of when the list was made).  For the service's reads; the
+    commands call :func:`list_zones`."""
+    key = (level, active, on, zones_fingerprint(session))
+    cached = _LISTED.get(key)
+    if cached is None:
+        cached = list_zones(session=session, level=level, active=active, on=on)
+        if len(_LISTED) > 64:
+            _LISTED.clear()
+        _LISTED[key] = cached
+    return cached
 
 
 def active_zones(

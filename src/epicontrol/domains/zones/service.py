@@ -90,7 +90,8 @@ def _ints(session: Session, *columns: object) -> NDArray[np.int64]:
     rows = session.execute(select(*columns)).all()  # type: ignore[call-overload]
     if not rows:
         return np.zeros((0, len(columns)), np.int64)
-    return np.array(rows, dtype=np.int64).reshape(len(rows), len(columns))
+    # plain tuples: numpy reads a list of Row objects element by element, ~50x slower
+    return np.array([tuple(r) for r in rows], dtype=np.int64).reshape(len(rows), len(columns))
 
 
 def load_city(session: Session) -> CityArrays:

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
-from sqlalchemy import func, select
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, TypeAdapter
 
 from ...api import queries
 from ...api.auth import CurrentUser, OptionalViewer
@@ -16,7 +15,6 @@ from ...api.deps import DbSession, PageDep, PathId
 from ...api.pagination import Paged
 from ...i18n import t
 from . import queries as zone_queries
-from .models import Zone, ZoneChange
 from .schemas import ZoneOut
 from .service import ZoneError
 
@@ -37,30 +35,14 @@ class PublicZone(BaseModel):
     advice_en: str
 
 
-#: Per-process cache of zone lists, keyed by the query and the zones' fingerprint.
-_CACHE: dict[tuple[Any, ...], list[ZoneOut]] = {}
-
-
 def _fingerprint(session: DbSession) -> tuple[Any, ...]:
-    """Changes whenever a zone is opened, changed or lifted (each writes history)."""
-    zones = session.execute(select(func.count(Zone.id), func.max(Zone.changed_at))).one()
-    history = session.execute(select(func.count(ZoneChange.id), func.max(ZoneChange.id))).one()
-    return (*zones, *history)
+    return zone_queries.zones_fingerprint(session)
 
 
 def _listed(
     session: DbSession, *, level: str | None, active: bool | None, on: date | None
 ) -> list[ZoneOut]:
-    """``list_zones`` (which reads the whole city for its resident counts), reused
-    while the zones are unchanged."""
-    key = (level, active, on, _fingerprint(session))
-    cached = _CACHE.get(key)
-    if cached is None:
-        cached = zone_queries.list_zones(session=session, level=level, active=active, on=on)
-        if len(_CACHE) > 64:
-            _CACHE.clear()
-        _CACHE[key] = cached
-    return cached
+    return zone_queries.listed_zones(session=session, level=level, active=active, on=on)
 
 
 def _zones(
@@ -115,23 +97,37 @@ def get_zone(zone_id: PathId, session: DbSession, viewer: CurrentUser) -> ZoneOu
     raise queries.ScopeNotFound(f"zone {zone_id} does not exist")
 
 
-@router.get("/public/zones", tags=["public"])
-def public_zones(session: DbSession, _viewer: OptionalViewer) -> list[PublicZone]:
+#: Per-process cache of the public list as JSON, keyed by the zones' fingerprint.
+_PUBLIC: dict[tuple[Any, ...], bytes] = {}
+_PUBLIC_LIST = TypeAdapter(list[PublicZone])
+
+
+@router.get("/public/zones", tags=["public"], response_model=list[PublicZone])
+def public_zones(session: DbSession, _viewer: OptionalViewer) -> Response:
     """Current risk zones and what residents there must do (no login needed)."""
-    try:
-        zones = _listed(session, level=None, active=True, on=None)
-    except ZoneError:
-        return []
-    return [
-        PublicZone(
-            area_name=z.area_name,
-            area_name_en=z.area_name_en,
-            level=z.level,
-            since=z.level_day,
-            lon=z.lon,
-            lat=z.lat,
-            advice_zh=t(f"users.public.advice.{z.level}", "zh-CN"),
-            advice_en=t(f"users.public.advice.{z.level}", "en"),
-        )
-        for z in zones
-    ]
+    key = _fingerprint(session)
+    body = _PUBLIC.get(key)
+    if body is None:
+        try:
+            zones = _listed(session, level=None, active=True, on=None)
+        except ZoneError:
+            zones = []
+        items = [
+            PublicZone(
+                area_name=z.area_name,
+                area_name_en=z.area_name_en,
+                level=z.level,
+                since=z.level_day,
+                lon=z.lon,
+                lat=z.lat,
+                advice_zh=t(f"users.public.advice.{z.level}", "zh-CN"),
+                advice_en=t(f"users.public.advice.{z.level}", "en"),
+            )
+            for z in zones
+        ]
+        body = _PUBLIC_LIST.dump_json(items)
+        if zones:  # no city yet: not kept, so a city made while serving is seen at once
+            if len(_PUBLIC) > 16:
+                _PUBLIC.clear()
+            _PUBLIC[key] = body
+    return Response(content=body, media_type="application/json")
