@@ -186,6 +186,14 @@ def test_alert_lifecycle_with_stale_form_and_audit(client: TestClient, city3k: C
     assert audit[-1].after["version"] == version + 1
 
 
+def test_department_officer_opens_the_board_without_the_case_list(client: TestClient) -> None:
+    login(client, "health")
+    page = client.get("/")
+    assert page.status_code == 200, page.text  # was a 403: the case list refused the role
+    data = script_json(page.text, "zone-map-data")
+    assert data["cases"] == [] and len(data["zones"]) > 0  # zones are public, cases are not
+
+
 def test_tasks_board_countdowns_and_owning_department(client: TestClient, city3k: City3k) -> None:
     login(client, "health")
     page = client.get("/tasks")

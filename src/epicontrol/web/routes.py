@@ -15,8 +15,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ..api.auth import clear_auth_cookie, login, set_auth_cookie
+from ..api.board import board_cache
 from ..api.deps import DbSession, api_settings
-from ..domains.board.service import city_board, public_zones
+from ..api.queries import CASE_ROLES
+from ..domains.board.service import public_zones
 from ..domains.tracing.context import Clock, TracingError, get_city, open_lake
 from ..domains.tracing.models import CATEGORIES
 from ..domains.tracing.report import build_report
@@ -155,11 +157,10 @@ def board_page(request: Request, session: DbSession) -> Response:
         return forbidden(request, lang, viewer)
     if not _has_city(session):
         return no_city(request, lang, viewer, "board")
-    settings = web_state(request).settings
     community = viewer.community_id if viewer.role == "grid_worker" else None
-    lake_dir = settings.lake_dir if settings.lake_dir.is_dir() else None
-    board = city_board(session=session, lake_dir=lake_dir, community_id=community)
-    cases = data.cases_for(session, viewer)
+    board = board_cache(request).get(community).board  # its as_of says how old it is
+    # officers and facility managers see the board, not the case list
+    cases = data.cases_for(session, viewer) if viewer.role in CASE_ROLES else []
     zones = data.zones_for(session, viewer)
     level_names = {lvl: t(f"zones.level.{lvl}", lang) for lvl in ZONE_LEVELS}
     map_data = data.map_payload(zones, cases, lang, level_names)
