@@ -30,6 +30,7 @@ from ..store.engine import is_sqlite, make_engine, make_sessionmaker
 from . import errors
 from .auth import router as auth_router
 from .cityfacts import CityFactsCache
+from .nul import RejectNulMiddleware
 from .settings import ApiSettings, signing_secret
 
 API_VERSION = "1"
@@ -148,6 +149,7 @@ def create_app(
     )
     app.add_middleware(AdmissionMiddleware, limit=api.max_in_flight)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RejectNulMiddleware)
     errors.install(app)
     app.include_router(auth_router)
     from .routes import include_routers
