@@ -23,6 +23,7 @@ from epicontrol.core.twin.params import TwinParams, load_preset
 from epicontrol.core.twin.population import Population, population_from_arrays
 from epicontrol.core.twin.sim import Sim
 from epicontrol.core.zones import AreaGraph
+from tests.core.twin.test_sim import ONE_BIN
 
 PARENT = {0: -1, 1: 0, 2: 1, 3: 1, 4: 2, 5: 3, 6: 4, 7: 4, 8: 5}
 PARENT.update({9: 6, 10: 6, 11: 6, 12: 7, 13: 7, 14: 8, 15: 8})
@@ -33,25 +34,8 @@ BUILDINGS = tuple(range(9, 16))
 #: Zone levels and "lifted".
 L, C, P, LIFTED = 0, 1, 2, 3
 
-#: One age bin, every infection asymptomatic, no transmission.
-STILL = {
-    "age.cutoffs": [0],
-    "age.rel_susceptibility": [1.0],
-    "age.p_symptomatic": [0.0],
-    "age.p_severe": [0.0],
-    "age.p_critical": [0.0],
-    "age.p_death": [0.0],
-    "layers.community.contacts": [10.0],
-    "layers.community.weekend_factor": 1.0,
-    "transmission.rel_asymptomatic": 1.0,
-    "transmission.dispersion": 0.0,
-    "durations.exposed_to_infectious": {"dist": "fixed", "mean": 1.0},
-    "durations.asymptomatic_to_recovered": {"dist": "fixed", "mean": 30.0},
-    "layers.household.beta": 0.0,
-    "layers.school.beta": 0.0,
-    "layers.work.beta": 0.0,
-    "layers.community.beta": 0.0,
-}
+#: One age bin, every infection asymptomatic, no transmission, infectious for 30 days.
+STILL = {**ONE_BIN, "durations.asymptomatic_to_recovered": {"dist": "fixed", "mean": 30.0}}
 
 
 def tiny_graph() -> AreaGraph:

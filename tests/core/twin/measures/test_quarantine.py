@@ -19,8 +19,8 @@ from epicontrol.core.twin.params import (
     ISOLATED,
     load_preset,
 )
-from epicontrol.core.twin.population import population_from_arrays
 from epicontrol.core.twin.sim import Sim
+from tests.core.twin.test_sim import mixed_population
 
 from ._chain_helpers import ScriptedRequests, chain, grid_population, quiet_params, run_days
 
@@ -140,21 +140,8 @@ def test_bad_params(params: dict[str, object], match: str) -> None:
         build_measure("quarantine", params)
 
 
-def outbreak_population(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
-    rng = np.random.default_rng(seed)
-    ids = np.arange(n)
-    return population_from_arrays(
-        age=rng.integers(0, 95, n),
-        household=ids // 3,
-        community=ids // (n // 20),
-        district=(ids // (n // 20)) // 5,
-        work_group=np.where(ids % 3 == 0, ids // 60, -1),
-        school_group=np.where(ids % 3 == 1, ids // 90, -1),
-    )
-
-
 def test_full_chain_lowers_attack_rate_and_is_reproducible() -> None:
-    pop = outbreak_population(20_000)
+    pop = mixed_population(20_000)
     params = load_preset("wild_type")
     kinds = {
         "symptomatic_testing": {},
